@@ -1,0 +1,437 @@
+/*
+ * edu-rng device core: the generator and the register file.
+ *
+ * Everything a guest can reach goes through edu_rng_core_read() and
+ * edu_rng_core_write().  Nothing a guest writes may abort: a bad request
+ * sets STATUS.ERROR, is reported through ops->guest_error and changes
+ * nothing else.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "edu-rng-core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Bytes generated per dma_write() call of a generator transfer */
+#define GEN_CHUNK 4096
+
+static inline uint32_t rotl32(uint32_t v, int n)
+{
+    return (v << n) | (v >> (32 - n));
+}
+
+static inline uint32_t ld_le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void st_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
+#define QR(a, b, c, d) do {                      \
+        a += b; d = rotl32(d ^ a, 16);           \
+        c += d; b = rotl32(b ^ c, 12);           \
+        a += b; d = rotl32(d ^ a, 8);            \
+        c += d; b = rotl32(b ^ c, 7);            \
+    } while (0)
+
+/*
+ * The RFC 8439 block function.  Words 12-13 hold a 64-bit block counter and
+ * words 14-15 a 64-bit nonce, so with a zero nonce and fewer than 2^32
+ * blocks the output equals RFC 8439's with a zero 96-bit nonce.
+ */
+void edu_rng_chacha20_block(const uint32_t key[8], uint64_t counter,
+                            uint64_t nonce, uint8_t out[64])
+{
+    uint32_t in[16], x[16];
+    int i;
+
+    in[0] = 0x61707865;
+    in[1] = 0x3320646e;
+    in[2] = 0x79622d32;
+    in[3] = 0x6b206574;
+    memcpy(&in[4], key, 8 * sizeof(uint32_t));
+    in[12] = counter;
+    in[13] = counter >> 32;
+    in[14] = nonce;
+    in[15] = nonce >> 32;
+    memcpy(x, in, sizeof(x));
+    for (i = 0; i < 10; i++) {
+        QR(x[0], x[4], x[8], x[12]);
+        QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]);
+        QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]);
+        QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]);
+        QR(x[3], x[4], x[9], x[14]);
+    }
+    for (i = 0; i < 16; i++) {
+        st_le32(out + 4 * i, x[i] + in[i]);
+    }
+}
+
+void edu_rng_gen_key(EduRngGen *g, const uint8_t key[32], uint64_t nonce)
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        g->key[i] = ld_le32(key + 4 * i);
+    }
+    g->nonce = nonce;
+    g->counter = 0;
+    g->used = sizeof(g->block);
+}
+
+/* The key is the seed in little-endian order followed by 24 zero bytes. */
+void edu_rng_gen_seed(EduRngGen *g, uint64_t seed)
+{
+    uint8_t key[32] = { 0 };
+
+    st_le32(key, seed);
+    st_le32(key + 4, seed >> 32);
+    edu_rng_gen_key(g, key, 0);
+}
+
+void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    size_t n;
+
+    /* finish the current block first, so the stream has no seams */
+    while (len && g->used < sizeof(g->block)) {
+        *p++ = g->block[g->used++];
+        len--;
+    }
+    while (len >= sizeof(g->block)) {
+        edu_rng_chacha20_block(g->key, g->counter++, g->nonce, p);
+        p += sizeof(g->block);
+        len -= sizeof(g->block);
+    }
+    if (len) {
+        edu_rng_chacha20_block(g->key, g->counter++, g->nonce, g->block);
+        n = len;
+        memcpy(p, g->block, n);
+        g->used = n;
+    }
+}
+
+uint32_t edu_rng_gen_u32(EduRngGen *g)
+{
+    uint8_t b[4];
+
+    edu_rng_gen_fill(g, b, sizeof(b));
+    return ld_le32(b);
+}
+
+static void core_error(EduRngCore *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void core_error(EduRngCore *c, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    c->ops->guest_error(c->opaque, msg);
+}
+
+static void core_set_irq(EduRngCore *c, uint32_t irq_status)
+{
+    uint32_t old = c->irq_status;
+
+    c->irq_status = irq_status;
+    if (old != irq_status) {
+        c->ops->irq_update(c->opaque, old, irq_status);
+    }
+}
+
+static void core_host_key(EduRngCore *c)
+{
+    uint8_t key[40];
+    uint64_t nonce;
+
+    c->ops->get_entropy(c->opaque, key, sizeof(key));
+    nonce = ld_le32(key + 32) | (uint64_t)ld_le32(key + 36) << 32;
+    edu_rng_gen_key(&c->gen, key, nonce);
+    memset(key, 0, sizeof(key));
+    c->status &= ~EDU_RNG_STATUS_SEEDED;
+}
+
+void edu_rng_core_reset(EduRngCore *c)
+{
+    c->seed_hi = 0;
+    c->status = 0;
+    c->xfer = 0;
+    c->dma_src = 0;
+    c->dma_dst = 0;
+    c->dma_count = 0;
+    c->dma_cmd = 0;
+    memset(c->dma_buf, 0, sizeof(c->dma_buf));
+    core_host_key(c);
+    core_set_irq(c, 0);
+}
+
+void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
+                       uint32_t dma_max)
+{
+    memset(c, 0, sizeof(*c));
+    c->ops = ops;
+    c->opaque = opaque;
+    c->dma_max = dma_max;
+    edu_rng_core_reset(c);
+}
+
+/* Generator -> guest RAM at dma_dst */
+static bool dma_from_generator(EduRngCore *c)
+{
+    uint8_t chunk[GEN_CHUNK];
+    EduRngGen saved;
+    uint64_t dst = c->dma_dst, count = c->dma_count;
+    uint32_t n;
+
+    if (!(c->dma_cmd & EDU_RNG_DMA_TO_RAM)) {
+        core_error(c, "generator DMA needs direction device->RAM");
+        return false;
+    }
+    if (count == 0 || count > c->dma_max) {
+        core_error(c, "generator DMA count %" PRIu64 " not in 1..%u",
+                   count, c->dma_max);
+        return false;
+    }
+    if (dst + count < dst) {
+        core_error(c, "generator DMA 0x%" PRIx64 "+%" PRIu64 " wraps",
+                   dst, count);
+        return false;
+    }
+    while (c->xfer < count) {
+        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
+        saved = c->gen;
+        edu_rng_gen_fill(&c->gen, chunk, n);
+        if (!c->ops->dma_write(c->opaque, dst + c->xfer, chunk, n)) {
+            /* the stream advances by the bytes delivered, XFER, only */
+            c->gen = saved;
+            core_error(c, "DMA write to 0x%" PRIx64 " failed",
+                       dst + c->xfer);
+            return false;
+        }
+        c->xfer += n;
+    }
+    return true;
+}
+
+static bool in_buffer(uint64_t addr, uint64_t count)
+{
+    return addr >= EDU_RNG_BUF_ADDR &&
+           addr - EDU_RNG_BUF_ADDR <= EDU_RNG_BUF_SIZE &&
+           count <= EDU_RNG_BUF_SIZE - (addr - EDU_RNG_BUF_ADDR);
+}
+
+/* EDU's transfers between guest RAM and the 4 KiB buffer */
+static bool dma_with_buffer(EduRngCore *c)
+{
+    bool to_ram = c->dma_cmd & EDU_RNG_DMA_TO_RAM;
+    uint64_t dev = to_ram ? c->dma_src : c->dma_dst;
+    uint64_t ram = to_ram ? c->dma_dst : c->dma_src;
+    uint64_t count = c->dma_count;
+    uint8_t *buf;
+    bool ok;
+
+    if (count == 0 || !in_buffer(dev, count)) {
+        core_error(c, "buffer DMA 0x%" PRIx64 "+%" PRIu64
+                   " outside 0x%x..0x%x", dev, count, EDU_RNG_BUF_ADDR,
+                   EDU_RNG_BUF_ADDR + EDU_RNG_BUF_SIZE);
+        return false;
+    }
+    buf = c->dma_buf + (dev - EDU_RNG_BUF_ADDR);
+    if (to_ram) {
+        ok = c->ops->dma_write(c->opaque, ram, buf, count);
+    } else {
+        ok = c->ops->dma_read(c->opaque, ram, buf, count);
+    }
+    if (!ok) {
+        core_error(c, "DMA %s 0x%" PRIx64 " failed",
+                   to_ram ? "write to" : "read from", ram);
+        return false;
+    }
+    c->xfer = count;
+    return true;
+}
+
+static void dma_run(EduRngCore *c)
+{
+    bool ok;
+
+    c->xfer = 0;
+    c->status |= EDU_RNG_STATUS_BUSY;
+    if (c->dma_cmd & ~(uint64_t)EDU_RNG_DMA_CMD_MASK) {
+        core_error(c, "DMA command 0x%" PRIx64 " has reserved bits",
+                   c->dma_cmd);
+        ok = false;
+    } else if (c->dma_cmd & EDU_RNG_DMA_RNG) {
+        ok = dma_from_generator(c);
+    } else {
+        ok = dma_with_buffer(c);
+    }
+    c->status &= ~EDU_RNG_STATUS_BUSY;
+    c->dma_cmd &= ~(uint64_t)EDU_RNG_DMA_START;
+    if (!ok) {
+        c->status |= EDU_RNG_STATUS_ERROR;
+    }
+    if (c->dma_cmd & EDU_RNG_DMA_IRQ) {
+        core_set_irq(c, c->irq_status |
+                     (ok ? EDU_RNG_IRQ_DMA_DONE : EDU_RNG_IRQ_DMA_ERROR));
+    }
+}
+
+static uint64_t *dma_reg(EduRngCore *c, uint64_t addr)
+{
+    switch (addr & ~7ull) {
+    case EDU_RNG_REG_DMA_SRC:
+        return &c->dma_src;
+    case EDU_RNG_REG_DMA_DST:
+        return &c->dma_dst;
+    case EDU_RNG_REG_DMA_COUNT:
+        return &c->dma_count;
+    case EDU_RNG_REG_DMA_CMD:
+        return &c->dma_cmd;
+    }
+    return NULL;
+}
+
+static bool access_ok(EduRngCore *c, uint64_t addr, unsigned size,
+                      const char *what)
+{
+    bool dma = dma_reg(c, addr) != NULL;
+
+    if ((size == 4 || (size == 8 && dma)) && !(addr & (size - 1))) {
+        return true;
+    }
+    core_error(c, "bad %u-byte %s at 0x%" PRIx64, size, what, addr);
+    return false;
+}
+
+uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size)
+{
+    uint64_t *reg;
+
+    if (!access_ok(c, addr, size, "read")) {
+        return ~0ull;
+    }
+    reg = dma_reg(c, addr);
+    if (reg) {
+        /* a 4-byte access reads one half of the 64-bit register */
+        return size == 8 ? *reg : (uint32_t)(*reg >> (addr & 4) * 8);
+    }
+    switch (addr) {
+    case EDU_RNG_REG_RANDOM:
+        return edu_rng_gen_u32(&c->gen);
+    case EDU_RNG_REG_SEED:
+        return 0;
+    case EDU_RNG_REG_ID:
+        return EDU_RNG_ID;
+    case EDU_RNG_REG_CAPS:
+        return EDU_RNG_CAP_DMA_RNG | EDU_RNG_CAP_DMA64 |
+               EDU_RNG_CAP_SEED64 | EDU_RNG_CAP_XFER;
+    case EDU_RNG_REG_SEED_HI:
+        return c->seed_hi;
+    case EDU_RNG_REG_DMA_MAX:
+        return c->dma_max;
+    case EDU_RNG_REG_CTRL:
+        return 0;
+    case EDU_RNG_REG_XFER:
+        return c->xfer;
+    case EDU_RNG_REG_STATUS:
+        return c->status;
+    case EDU_RNG_REG_IRQ_STATUS:
+        return c->irq_status;
+    }
+    core_error(c, "read of unknown register 0x%" PRIx64, addr);
+    return ~0ull;
+}
+
+static void write_dma_reg(EduRngCore *c, uint64_t *reg, uint64_t addr,
+                          uint64_t val, unsigned size)
+{
+    unsigned shift = (addr & 4) * 8;
+
+    if (size == 8) {
+        *reg = val;
+    } else {
+        *reg = (*reg & ~(0xffffffffull << shift)) | (val << shift);
+    }
+    if (reg == &c->dma_cmd && (c->dma_cmd & EDU_RNG_DMA_START)) {
+        dma_run(c);
+    }
+}
+
+static void write_ctrl(EduRngCore *c, uint32_t val)
+{
+    if (val & ~EDU_RNG_CTRL_MASK) {
+        core_error(c, "CTRL 0x%x has reserved bits", val);
+        return;
+    }
+    if (val & EDU_RNG_CTRL_RESET) {
+        edu_rng_core_reset(c);
+    } else if (val & EDU_RNG_CTRL_UNSEED) {
+        core_host_key(c);
+    }
+}
+
+void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
+                        unsigned size)
+{
+    uint64_t *reg;
+
+    if (!access_ok(c, addr, size, "write")) {
+        return;
+    }
+    reg = dma_reg(c, addr);
+    if (reg) {
+        write_dma_reg(c, reg, addr, val, size);
+        return;
+    }
+    switch (addr) {
+    case EDU_RNG_REG_SEED:
+        edu_rng_gen_seed(&c->gen, (uint64_t)c->seed_hi << 32 | (uint32_t)val);
+        c->seed_hi = 0;
+        c->status |= EDU_RNG_STATUS_SEEDED;
+        return;
+    case EDU_RNG_REG_SEED_HI:
+        c->seed_hi = val;
+        return;
+    case EDU_RNG_REG_CTRL:
+        write_ctrl(c, val);
+        return;
+    case EDU_RNG_REG_STATUS:
+        c->status &= ~(val & EDU_RNG_STATUS_ERROR);
+        return;
+    case EDU_RNG_REG_IRQ_RAISE:
+        core_set_irq(c, c->irq_status | (uint32_t)val);
+        return;
+    case EDU_RNG_REG_IRQ_ACK:
+        core_set_irq(c, c->irq_status & ~(uint32_t)val);
+        return;
+    }
+    core_error(c, "write of 0x%" PRIx64 " to %s register 0x%" PRIx64, val,
+               addr < EDU_RNG_BAR_SIZE ? "read-only or unknown" : "no",
+               addr);
+}
+
+bool edu_rng_core_state_valid(const EduRngCore *c)
+{
+    return c->gen.used <= sizeof(c->gen.block) &&
+           !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
+           !(c->dma_cmd & EDU_RNG_DMA_START);
+}

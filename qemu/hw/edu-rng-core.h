@@ -1,0 +1,124 @@
+/*
+ * edu-rng device core: the generator and the register file.
+ *
+ * Nothing here depends on QEMU: hw/misc/edu-rng.c wraps it in a PCI device,
+ * and the host-side unit tests and fuzzer drive it directly.  The register
+ * map is documented in Documentation/edu-rng-device.rst.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MISC_EDU_RNG_CORE_H
+#define HW_MISC_EDU_RNG_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* BAR0 registers */
+#define EDU_RNG_REG_RANDOM      0x00    /* R: next 32 bits of the stream */
+#define EDU_RNG_REG_SEED        0x04    /* W: seed the stream */
+#define EDU_RNG_REG_ID          0x08    /* R: EDU_RNG_ID */
+#define EDU_RNG_REG_CAPS        0x0c    /* R: EDU_RNG_CAP_* */
+#define EDU_RNG_REG_SEED_HI     0x10    /* RW: bits 63:32 of the next seed */
+#define EDU_RNG_REG_DMA_MAX     0x14    /* R: largest generator transfer */
+#define EDU_RNG_REG_CTRL        0x18    /* W: EDU_RNG_CTRL_* */
+#define EDU_RNG_REG_XFER        0x1c    /* R: bytes moved by the last DMA */
+#define EDU_RNG_REG_STATUS      0x20    /* RW: EDU_RNG_STATUS_* */
+#define EDU_RNG_REG_IRQ_STATUS  0x24    /* R: pending interrupt causes */
+#define EDU_RNG_REG_IRQ_RAISE   0x60    /* W: set interrupt causes */
+#define EDU_RNG_REG_IRQ_ACK     0x64    /* W: clear interrupt causes */
+#define EDU_RNG_REG_DMA_SRC     0x80    /* RW, 64 bits */
+#define EDU_RNG_REG_DMA_DST     0x88    /* RW, 64 bits */
+#define EDU_RNG_REG_DMA_COUNT   0x90    /* RW, 64 bits */
+#define EDU_RNG_REG_DMA_CMD     0x98    /* RW, 64 bits */
+
+#define EDU_RNG_BAR_SIZE        0x100000
+#define EDU_RNG_ID              0xcafe0100u /* device 0xcafe, version 1.0 */
+
+#define EDU_RNG_CAP_DMA_RNG     (1u << 0) /* generator -> RAM transfers */
+#define EDU_RNG_CAP_DMA64       (1u << 1) /* 64-bit DMA addresses */
+#define EDU_RNG_CAP_SEED64      (1u << 2) /* SEED_HI register */
+#define EDU_RNG_CAP_XFER        (1u << 3) /* XFER register */
+
+#define EDU_RNG_CTRL_RESET      (1u << 0) /* reset the whole device */
+#define EDU_RNG_CTRL_UNSEED     (1u << 1) /* back to host entropy */
+#define EDU_RNG_CTRL_MASK       (EDU_RNG_CTRL_RESET | EDU_RNG_CTRL_UNSEED)
+
+#define EDU_RNG_STATUS_BUSY     (1u << 0) /* a DMA command is running */
+#define EDU_RNG_STATUS_ERROR    (1u << 1) /* a command failed; write 1 clears */
+#define EDU_RNG_STATUS_SEEDED   (1u << 2) /* the stream comes from a seed */
+
+#define EDU_RNG_IRQ_DMA_DONE    0x100u
+#define EDU_RNG_IRQ_DMA_ERROR   0x200u
+
+#define EDU_RNG_DMA_START       (1u << 0)
+#define EDU_RNG_DMA_TO_RAM      (1u << 1) /* direction: device -> RAM */
+#define EDU_RNG_DMA_IRQ         (1u << 2) /* interrupt on completion */
+#define EDU_RNG_DMA_RNG         (1u << 3) /* source is the generator */
+#define EDU_RNG_DMA_CMD_MASK    0xfu
+
+/* EDU's DMA buffer, reachable by DMA only, as in QEMU's edu device */
+#define EDU_RNG_BUF_ADDR        0x40000u
+#define EDU_RNG_BUF_SIZE        4096u
+
+#define EDU_RNG_DMA_MAX_MIN     4096u
+#define EDU_RNG_DMA_MAX_MAX     (16u << 20)
+#define EDU_RNG_DMA_MAX_DEFAULT (1u << 20)
+
+/* ChaCha20 keystream (RFC 8439 block function, 64-bit block counter) */
+typedef struct EduRngGen {
+    uint32_t key[8];
+    uint64_t nonce;
+    uint64_t counter;           /* next block to generate */
+    uint8_t block[64];          /* current block */
+    uint32_t used;              /* bytes of block consumed, 64 = empty */
+} EduRngGen;
+
+void edu_rng_gen_seed(EduRngGen *g, uint64_t seed);
+void edu_rng_gen_key(EduRngGen *g, const uint8_t key[32], uint64_t nonce);
+void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len);
+uint32_t edu_rng_gen_u32(EduRngGen *g);
+void edu_rng_chacha20_block(const uint32_t key[8], uint64_t counter,
+                            uint64_t nonce, uint8_t out[64]);
+
+typedef struct EduRngCoreOps {
+    /* DMA to and from guest memory; false on a bus error */
+    bool (*dma_read)(void *opaque, uint64_t addr, void *buf, uint32_t len);
+    bool (*dma_write)(void *opaque, uint64_t addr, const void *buf,
+                      uint32_t len);
+    /* IRQ_STATUS went from old to new */
+    void (*irq_update)(void *opaque, uint32_t old, uint32_t new_status);
+    /* fill buf with host entropy */
+    void (*get_entropy)(void *opaque, void *buf, size_t len);
+    /* report something the guest did wrong */
+    void (*guest_error)(void *opaque, const char *msg);
+} EduRngCoreOps;
+
+typedef struct EduRngCore {
+    const EduRngCoreOps *ops;
+    void *opaque;
+    uint32_t dma_max;           /* configuration, not guest state */
+
+    EduRngGen gen;
+    uint32_t seed_hi;
+    uint32_t status;
+    uint32_t irq_status;
+    uint32_t xfer;
+    uint64_t dma_src;
+    uint64_t dma_dst;
+    uint64_t dma_count;
+    uint64_t dma_cmd;
+    uint8_t dma_buf[EDU_RNG_BUF_SIZE];
+} EduRngCore;
+
+void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
+                       uint32_t dma_max);
+void edu_rng_core_reset(EduRngCore *c);
+uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
+void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
+                        unsigned size);
+/* Check state restored by migration; false if it is inconsistent */
+bool edu_rng_core_state_valid(const EduRngCore *c);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * edu-rng: a random number generator on PCI, grown from QEMU's edu device
+ *
+ * BAR0 keeps the lab's registers (0x00 read = 32 random bits, 0x04 write =
+ * seed) and EDU's DMA engine at EDU's offsets, extended so one command fills
+ * guest memory from the generator.  All the guest-visible logic lives in
+ * edu-rng-core.c; this file connects it to PCI, MSI/INTx, reset and
+ * migration.  See Documentation/edu-rng-device.rst.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/guest-random.h"
+#include "qapi/error.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msi.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "qom/object.h"
+#include "edu-rng-core.h"
+
+#define TYPE_EDU_RNG "edu-rng"
+OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
+
+struct EduRngState {
+    PCIDevice pdev;
+    MemoryRegion mmio;
+    EduRngCore core;
+
+    /* properties */
+    uint32_t dma_max;
+    bool msi;
+};
+
+static bool edu_rng_dma_read(void *opaque, uint64_t addr, void *buf,
+                             uint32_t len)
+{
+    EduRngState *s = opaque;
+
+    return pci_dma_read(&s->pdev, addr, buf, len) == MEMTX_OK;
+}
+
+static bool edu_rng_dma_write(void *opaque, uint64_t addr, const void *buf,
+                              uint32_t len)
+{
+    EduRngState *s = opaque;
+
+    return pci_dma_write(&s->pdev, addr, buf, len) == MEMTX_OK;
+}
+
+/* MSI is edge-triggered: send one message per newly raised cause. */
+static void edu_rng_irq_update(void *opaque, uint32_t old, uint32_t new)
+{
+    EduRngState *s = opaque;
+
+    if (msi_enabled(&s->pdev)) {
+        if (new & ~old) {
+            msi_notify(&s->pdev, 0);
+        }
+    } else {
+        pci_set_irq(&s->pdev, new != 0);
+    }
+}
+
+static void edu_rng_get_entropy(void *opaque, void *buf, size_t len)
+{
+    /* honours -seed, so a whole run can be made reproducible */
+    qemu_guest_getrandom_nofail(buf, len);
+}
+
+static void edu_rng_guest_error(void *opaque, const char *msg)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "edu-rng: %s\n", msg);
+}
+
+static const EduRngCoreOps edu_rng_core_ops = {
+    .dma_read = edu_rng_dma_read,
+    .dma_write = edu_rng_dma_write,
+    .irq_update = edu_rng_irq_update,
+    .get_entropy = edu_rng_get_entropy,
+    .guest_error = edu_rng_guest_error,
+};
+
+static uint64_t edu_rng_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    EduRngState *s = opaque;
+
+    return edu_rng_core_read(&s->core, addr, size);
+}
+
+static void edu_rng_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                               unsigned size)
+{
+    EduRngState *s = opaque;
+
+    edu_rng_core_write(&s->core, addr, val, size);
+}
+
+static const MemoryRegionOps edu_rng_mmio_ops = {
+    .read = edu_rng_mmio_read,
+    .write = edu_rng_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /* the core checks sizes and alignment itself and logs bad accesses */
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
+static void edu_rng_realize(PCIDevice *pdev, Error **errp)
+{
+    EduRngState *s = EDU_RNG(pdev);
+
+    if (s->dma_max < EDU_RNG_DMA_MAX_MIN || s->dma_max > EDU_RNG_DMA_MAX_MAX) {
+        error_setg(errp, "edu-rng: dma-max must be between %u and %u",
+                   EDU_RNG_DMA_MAX_MIN, EDU_RNG_DMA_MAX_MAX);
+        return;
+    }
+    pci_config_set_interrupt_pin(pdev->config, 1);
+    if (s->msi && msi_init(pdev, 0, 1, true, false, errp)) {
+        return;
+    }
+    edu_rng_core_init(&s->core, &edu_rng_core_ops, s, s->dma_max);
+    memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
+                          "edu-rng-mmio", EDU_RNG_BAR_SIZE);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+}
+
+static void edu_rng_exit(PCIDevice *pdev)
+{
+    msi_uninit(pdev);
+}
+
+static void edu_rng_reset(DeviceState *dev)
+{
+    EduRngState *s = EDU_RNG(dev);
+
+    edu_rng_core_reset(&s->core);
+}
+
+static int edu_rng_post_load(void *opaque, int version_id)
+{
+    EduRngState *s = opaque;
+
+    return edu_rng_core_state_valid(&s->core) ? 0 : -EINVAL;
+}
+
+static const VMStateDescription vmstate_edu_rng = {
+    .name = TYPE_EDU_RNG,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = edu_rng_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_PCI_DEVICE(pdev, EduRngState),
+        VMSTATE_UINT32_ARRAY(core.gen.key, EduRngState, 8),
+        VMSTATE_UINT64(core.gen.nonce, EduRngState),
+        VMSTATE_UINT64(core.gen.counter, EduRngState),
+        VMSTATE_UINT8_ARRAY(core.gen.block, EduRngState, 64),
+        VMSTATE_UINT32(core.gen.used, EduRngState),
+        VMSTATE_UINT32(core.seed_hi, EduRngState),
+        VMSTATE_UINT32(core.status, EduRngState),
+        VMSTATE_UINT32(core.irq_status, EduRngState),
+        VMSTATE_UINT32(core.xfer, EduRngState),
+        VMSTATE_UINT64(core.dma_src, EduRngState),
+        VMSTATE_UINT64(core.dma_dst, EduRngState),
+        VMSTATE_UINT64(core.dma_count, EduRngState),
+        VMSTATE_UINT64(core.dma_cmd, EduRngState),
+        VMSTATE_UINT8_ARRAY(core.dma_buf, EduRngState, EDU_RNG_BUF_SIZE),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static Property edu_rng_properties[] = {
+    DEFINE_PROP_UINT32("dma-max", EduRngState, dma_max,
+                       EDU_RNG_DMA_MAX_DEFAULT),
+    DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static void edu_rng_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(oc);
+
+    k->realize = edu_rng_realize;
+    k->exit = edu_rng_exit;
+    k->vendor_id = PCI_VENDOR_ID_QEMU;
+    k->device_id = 0xcafe;
+    k->revision = 0x01;
+    k->class_id = PCI_CLASS_OTHERS;
+    dc->desc = "edu-rng random number generator (lab 1234:cafe, EDU DMA)";
+    dc->reset = edu_rng_reset;
+    dc->vmsd = &vmstate_edu_rng;
+    device_class_set_props(dc, edu_rng_properties);
+    object_class_property_set_description(oc, "dma-max",
+        "largest generator DMA transfer in bytes (4096..16777216)");
+    object_class_property_set_description(oc, "msi",
+        "offer MSI (on) or INTx only (off)");
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo edu_rng_info = {
+    .name = TYPE_EDU_RNG,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(EduRngState),
+    .class_init = edu_rng_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void edu_rng_register_types(void)
+{
+    type_register_static(&edu_rng_info);
+}
+
+type_init(edu_rng_register_types)

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of the edu-rng device core: known-answer vectors of the
+ * generator and the register file, including every invalid DMA request.
+ * Output is TAP.
+ */
+
+#include "qemu/osdep.h"
+#include "edu-rng-core.h"
+
+#define RAM_BASE 0x100000ull
+#define RAM_SIZE (2u << 20)
+
+static uint8_t ram[RAM_SIZE];
+static unsigned int errors_logged, irq_updates, tests, failures;
+static uint32_t irq_level;
+
+static bool fake_dma_read(void *opaque, uint64_t addr, void *buf, uint32_t len)
+{
+	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
+	    len > RAM_SIZE - (addr - RAM_BASE))
+		return false;
+	memcpy(buf, ram + (addr - RAM_BASE), len);
+	return true;
+}
+
+static bool fake_dma_write(void *opaque, uint64_t addr, const void *buf,
+			   uint32_t len)
+{
+	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
+	    len > RAM_SIZE - (addr - RAM_BASE))
+		return false;
+	memcpy(ram + (addr - RAM_BASE), buf, len);
+	return true;
+}
+
+static void fake_irq_update(void *opaque, uint32_t old, uint32_t new_status)
+{
+	irq_updates++;
+	irq_level = new_status;
+}
+
+static void fake_entropy(void *opaque, void *buf, size_t len)
+{
+	static uint8_t x = 1;
+
+	for (uint8_t *p = buf; len--; p++)
+		*p = x++ * 151;
+}
+
+static void fake_error(void *opaque, const char *msg)
+{
+	errors_logged++;
+	if (getenv("VERBOSE"))
+		fprintf(stderr, "# guest error: %s\n", msg);
+}
+
+static const EduRngCoreOps ops = {
+	.dma_read = fake_dma_read,
+	.dma_write = fake_dma_write,
+	.irq_update = fake_irq_update,
+	.get_entropy = fake_entropy,
+	.guest_error = fake_error,
+};
+
+static void check(bool ok, const char *what)
+{
+	tests++;
+	if (!ok)
+		failures++;
+	printf("%sok %u - %s\n", ok ? "" : "not ", tests, what);
+}
+
+static void hex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sscanf(s + 2 * i, "%2hhx", &out[i]);
+}
+
+/* RFC 8439 2.3.2: key 00..1f, nonce 000000090000004a00000000, counter 1 */
+static void test_rfc8439_block(void)
+{
+	static const char *want =
+		"10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e"
+		"d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e";
+	uint8_t key[32], out[64], exp[64];
+	EduRngGen g;
+
+	for (int i = 0; i < 32; i++)
+		key[i] = i;
+	edu_rng_gen_key(&g, key, 0);
+	/* words 13-15 carry the RFC's nonce: 0x09000000, 0x4a000000, 0 */
+	edu_rng_chacha20_block(g.key, 1 | 0x09000000ull << 32, 0x4a000000, out);
+	hex(want, exp, 64);
+	check(!memcmp(out, exp, 64), "ChaCha20 block matches RFC 8439 2.3.2");
+}
+
+/* Seed 0 is the all-zero key: RFC 8439 A.1 test vectors #1 and #2. */
+static void test_seed0_kat(void)
+{
+	static const char *want =
+		"76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"
+		"da41597c5157488d7724e03fb8d84a376a43b8f41518a11cc387b669b2ee6586"
+		"9f07e7be5551387a98ba977c732d080dcb0f29a048e3656912c6533e32ee7aed"
+		"29b721769ce64e43d57133b074d839d531ed1f28510afb45ace10a1f4b794d6f";
+	uint8_t out[128], exp[128];
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 0);
+	edu_rng_gen_fill(&g, out, sizeof(out));
+	hex(want, exp, sizeof(exp));
+	check(!memcmp(out, exp, sizeof(out)),
+	      "seed 0 stream is RFC 8439 A.1 vectors #1 and #2");
+}
+
+/* The KAT vectors of Documentation/edu-rng-device.rst */
+static void test_spec_kat(void)
+{
+	static const struct {
+		uint64_t seed;
+		uint32_t first[4];
+	} kat[] = {
+		{ 0, { 0xade0b876, 0x903df1a0, 0xe56a5d40, 0x28bd8653 } },
+		{ 42, { 0x26e5761f, 0x6ae30a51, 0x5c8b5c62, 0xb4eb7f59 } },
+		{ 0xffffffffffffffffull,
+		  { 0x6beea23f, 0xeb4153da, 0xfc8a4224, 0x3836e52a } },
+	};
+	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		EduRngGen g;
+		uint32_t v[4];
+		char what[80];
+
+		edu_rng_gen_seed(&g, kat[i].seed);
+		for (int j = 0; j < 4; j++)
+			v[j] = edu_rng_gen_u32(&g);
+		if (getenv("PRINT_KAT"))
+			fprintf(stderr, "# seed %#llx: %#010x %#010x %#010x %#010x\n",
+				(unsigned long long)kat[i].seed, v[0], v[1],
+				v[2], v[3]);
+		snprintf(what, sizeof(what), "KAT seed %#llx first 4 RANDOM reads",
+			 (unsigned long long)kat[i].seed);
+		check(!memcmp(v, kat[i].first, sizeof(v)), what);
+	}
+}
+
+/* Odd-sized fills must give the same stream as one large fill. */
+static void test_fill_seams(void)
+{
+	uint8_t a[1000], b[1000];
+	EduRngGen g;
+	size_t off = 0, n = 1;
+
+	edu_rng_gen_seed(&g, 7);
+	edu_rng_gen_fill(&g, a, sizeof(a));
+	edu_rng_gen_seed(&g, 7);
+	while (off < sizeof(b)) {
+		if (n > sizeof(b) - off)
+			n = sizeof(b) - off;
+		edu_rng_gen_fill(&g, b + off, n);
+		off += n;
+		n = n * 3 % 71 + 1;
+	}
+	check(!memcmp(a, b, sizeof(a)), "stream has no seams across fill sizes");
+}
+
+static void core_new(EduRngCore *c)
+{
+	edu_rng_core_init(c, &ops, NULL, 1u << 20);
+	errors_logged = 0;
+}
+
+static uint64_t rd(EduRngCore *c, uint64_t addr)
+{
+	return edu_rng_core_read(c, addr, 4);
+}
+
+static void wr(EduRngCore *c, uint64_t addr, uint64_t v)
+{
+	edu_rng_core_write(c, addr, v, 4);
+}
+
+static void seed(EduRngCore *c, uint64_t s)
+{
+	wr(c, EDU_RNG_REG_SEED_HI, s >> 32);
+	wr(c, EDU_RNG_REG_SEED, (uint32_t)s);
+}
+
+static void test_registers(void)
+{
+	EduRngCore c;
+	EduRngGen g;
+	uint32_t a, b;
+
+	core_new(&c);
+	check(rd(&c, EDU_RNG_REG_ID) == EDU_RNG_ID, "ID register");
+	check(rd(&c, EDU_RNG_REG_CAPS) & EDU_RNG_CAP_DMA_RNG, "CAPS has DMA_RNG");
+	check(rd(&c, EDU_RNG_REG_DMA_MAX) == 1u << 20, "DMA_MAX is the property");
+	check(!(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_SEEDED),
+	      "starts in host-entropy mode");
+
+	wr(&c, EDU_RNG_REG_SEED, 42);
+	edu_rng_gen_seed(&g, 42);
+	check(rd(&c, EDU_RNG_REG_RANDOM) == edu_rng_gen_u32(&g) &&
+	      rd(&c, EDU_RNG_REG_RANDOM) == edu_rng_gen_u32(&g),
+	      "lab seed at 0x04 then reads at 0x00 give seed 42's stream");
+	check(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_SEEDED,
+	      "STATUS.SEEDED after a seed");
+
+	seed(&c, 0x123456789abcdefull);
+	edu_rng_gen_seed(&g, 0x123456789abcdefull);
+	check(rd(&c, EDU_RNG_REG_RANDOM) == edu_rng_gen_u32(&g) &&
+	      rd(&c, EDU_RNG_REG_SEED_HI) == 0,
+	      "64-bit seed through SEED_HI; SEED_HI clears after use");
+
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_UNSEED);
+	a = rd(&c, EDU_RNG_REG_RANDOM);
+	edu_rng_gen_seed(&g, 0x123456789abcdefull);
+	edu_rng_gen_u32(&g);
+	check(!(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_SEEDED) &&
+	      a != edu_rng_gen_u32(&g), "CTRL.UNSEED returns to host entropy");
+
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, 0x5);
+	check(irq_level == 0x5 && rd(&c, EDU_RNG_REG_IRQ_STATUS) == 0x5,
+	      "IRQ_RAISE sets causes and the line");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, 0x1);
+	check(irq_level == 0x4, "IRQ_ACK clears one cause");
+
+	seed(&c, 9);
+	wr(&c, EDU_RNG_REG_DMA_SRC, 0x1234);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	check(irq_level == 0 && rd(&c, EDU_RNG_REG_STATUS) == 0 &&
+	      rd(&c, EDU_RNG_REG_DMA_SRC) == 0,
+	      "CTRL.RESET clears registers, interrupt and seed");
+
+	b = errors_logged;
+	wr(&c, EDU_RNG_REG_CTRL, 0x80);
+	check(errors_logged == b + 1, "CTRL reserved bits are a logged error");
+}
+
+static void dma(EduRngCore *c, uint64_t src, uint64_t dst, uint64_t count,
+		uint64_t cmd)
+{
+	edu_rng_core_write(c, EDU_RNG_REG_DMA_SRC, src, 8);
+	edu_rng_core_write(c, EDU_RNG_REG_DMA_DST, dst, 8);
+	edu_rng_core_write(c, EDU_RNG_REG_DMA_COUNT, count, 8);
+	edu_rng_core_write(c, EDU_RNG_REG_DMA_CMD, cmd, 8);
+}
+
+#define RNG_CMD (EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ | \
+		 EDU_RNG_DMA_RNG)
+
+static void test_dma_generator(void)
+{
+	static uint8_t want[70000];
+	EduRngCore c;
+	EduRngGen g;
+
+	core_new(&c);
+	seed(&c, 1);
+	edu_rng_gen_seed(&g, 1);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	memset(ram, 0, sizeof(ram));
+	dma(&c, 0, RAM_BASE + 3, 4097, RNG_CMD);
+	check(!memcmp(ram + 3, want, 4097) && ram[2] == 0 && ram[3 + 4097] == 0,
+	      "generator DMA writes exactly the stream, nothing outside");
+	check(rd(&c, EDU_RNG_REG_XFER) == 4097, "XFER counts the bytes moved");
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      !(edu_rng_core_read(&c, EDU_RNG_REG_DMA_CMD, 8) &
+		EDU_RNG_DMA_START),
+	      "DMA_DONE raised and START cleared on completion");
+	check(rd(&c, EDU_RNG_REG_RANDOM) == (uint32_t)(want[4097] |
+		want[4098] << 8 | want[4099] << 16 | (uint32_t)want[4100] << 24),
+	      "RANDOM continues the stream after DMA");
+	dma(&c, 0, RAM_BASE + 0x10000, sizeof(want) - 4101, RNG_CMD);
+	check(!memcmp(ram + 0x10000, want + 4101, sizeof(want) - 4101),
+	      "large generator DMA continues the stream");
+	dma(&c, 0, RAM_BASE, 1u << 20, RNG_CMD);
+	check(rd(&c, EDU_RNG_REG_XFER) == 1u << 20 && !errors_logged,
+	      "1 MiB generator DMA (DMA_MAX) succeeds");
+}
+
+static void test_dma_buffer(void)
+{
+	EduRngCore c;
+
+	core_new(&c);
+	for (int i = 0; i < 4096; i++)
+		ram[i] = i * 7;
+	dma(&c, RAM_BASE, EDU_RNG_BUF_ADDR, 4096,
+	    EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ);
+	dma(&c, EDU_RNG_BUF_ADDR + 16, RAM_BASE + 8192, 100,
+	    EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM);
+	check(!memcmp(ram + 8192, ram + 16, 100) && !errors_logged,
+	      "EDU buffer round trip RAM -> buffer -> RAM");
+}
+
+struct bad_dma {
+	const char *what;
+	uint64_t src, dst, count, cmd;
+};
+
+static void test_dma_invalid(void)
+{
+	static const struct bad_dma bad[] = {
+		{ "count 0", 0, RAM_BASE, 0, RNG_CMD },
+		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD },
+		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD },
+		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD },
+		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD },
+		{ "generator to device", 0, RAM_BASE, 4096,
+		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM },
+		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100 },
+		{ "buffer below window", 0x3ffff, RAM_BASE, 16,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		{ "buffer past window", 0x40ff0, RAM_BASE, 17,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		{ "buffer count huge", 0x40000, RAM_BASE, ~0ull,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		{ "buffer from bad RAM", 0x10, 0x40000, 16,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const struct bad_dma *b = &bad[i];
+		EduRngCore c;
+		EduRngGen g;
+		uint32_t next;
+		char what[96];
+		bool ok;
+
+		core_new(&c);
+		seed(&c, 5);
+		edu_rng_gen_seed(&g, 5);
+		memset(ram, 0xa5, 8192);
+		dma(&c, b->src, b->dst, b->count, b->cmd);
+		next = rd(&c, EDU_RNG_REG_RANDOM);
+		ok = errors_logged == 1 &&
+		     (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
+		     rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		     ram[0] == 0xa5 && ram[8191] == 0xa5 &&
+		     next == edu_rng_gen_u32(&g);
+		wr(&c, EDU_RNG_REG_STATUS, EDU_RNG_STATUS_ERROR);
+		ok = ok && !(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR);
+		snprintf(what, sizeof(what),
+			 "invalid DMA (%s): error status, logged, nothing moved",
+			 b->what);
+		check(ok, what);
+	}
+}
+
+static void test_bad_access(void)
+{
+	static const struct {
+		uint64_t addr;
+		unsigned int size;
+	} bad[] = {
+		{ 0x00, 1 }, { 0x00, 2 }, { 0x02, 4 }, { 0x00, 8 },
+		{ 0x84, 8 }, { 0x30, 4 }, { 0xfffff, 1 }, { 0x100000, 4 },
+		{ 0x40000, 4 }, { ~0ull - 3, 4 },
+	};
+	EduRngCore c;
+	EduRngGen g;
+	unsigned int n = 0;
+
+	core_new(&c);
+	seed(&c, 3);
+	edu_rng_gen_seed(&g, 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n += edu_rng_core_read(&c, bad[i].addr, bad[i].size) == ~0ull;
+		edu_rng_core_write(&c, bad[i].addr, 0xffffffff, bad[i].size);
+	}
+	check(n == sizeof(bad) / sizeof(bad[0]) &&
+	      errors_logged == 2 * n &&
+	      rd(&c, EDU_RNG_REG_RANDOM) == edu_rng_gen_u32(&g) &&
+	      rd(&c, EDU_RNG_REG_STATUS) == EDU_RNG_STATUS_SEEDED,
+	      "bad sizes, misaligned and unknown offsets: all ones, logged, no effect");
+	edu_rng_core_write(&c, EDU_RNG_REG_DMA_SRC + 4, 0x12345678, 4);
+	edu_rng_core_write(&c, EDU_RNG_REG_DMA_SRC, 0x9abcdef0, 4);
+	check(edu_rng_core_read(&c, EDU_RNG_REG_DMA_SRC, 8) == 0x123456789abcdef0ull &&
+	      rd(&c, EDU_RNG_REG_DMA_SRC + 4) == 0x12345678,
+	      "64-bit DMA registers by 32-bit halves");
+}
+
+static void test_state_valid(void)
+{
+	EduRngCore c;
+
+	core_new(&c);
+	check(edu_rng_core_state_valid(&c), "fresh state is valid");
+	c.gen.used = 65;
+	check(!edu_rng_core_state_valid(&c), "migrated state with used > 64 rejected");
+}
+
+int main(void)
+{
+	printf("TAP version 13\n");
+	test_rfc8439_block();
+	test_seed0_kat();
+	test_spec_kat();
+	test_fill_seams();
+	test_registers();
+	test_dma_generator();
+	test_dma_buffer();
+	test_dma_invalid();
+	test_bad_access();
+	test_state_valid();
+	printf("1..%u\n", tests);
+	printf("# %u passed, %u failed\n", tests - failures, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Static checks, one TAP line each: checkpatch --strict, a W=1 C=1 (sparse)
+# module build, kernel-doc on the driver, QEMU's checkpatch on the device
+# model, shellcheck on every script.  Exit status 1 if any check failed.
+set -eu
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+
+n=0
+failed=0
+
+# run NAME CMD...: one TAP line; the output of a failing check as comments
+run() {
+	local name=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	n=$((n + 1))
+	if [ $rc -eq 0 ]; then
+		echo "ok $n $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $name"
+		printf '%s\n' "$out" | tail -n 30 | sed 's/^/# /'
+	fi
+}
+
+checkpatch() {
+	perl "$LSRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		--show-types -f "$TOP/drivers/edu-rng.c"
+}
+
+# A clean W=1 C=1 build prints no warning at all.
+module_w1_sparse() {
+	local out
+	make -s -C "$TOP/drivers" clean >/dev/null
+	out=$(make -C "$TOP/drivers" W=1 C=1 2>&1) || { echo "$out"; return 1; }
+	! printf '%s\n' "$out" | grep -E 'warning|error|edu-rng\.c:'
+}
+
+kernel_doc() {
+	local out
+	out=$(perl "$LSRC/scripts/kernel-doc" -Werror -none "$TOP/drivers/edu-rng.c" 2>&1)
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+
+qemu_checkpatch() {
+	local src
+	src=$("$TOP/qemu/build-qemu.sh" --print-src)
+	perl "$src/scripts/checkpatch.pl" --no-tree -f "$TOP"/qemu/hw/*.[ch]
+}
+
+# Every shell script: by extension or by shebang.
+shell_scripts() {
+	git -C "$TOP" ls-files --cached --others --exclude-standard | while read -r f; do
+		case $f in
+		*.sh) echo "$TOP/$f" ;;
+		*.*) ;;
+		*) head -n1 "$TOP/$f" 2>/dev/null | grep -qE '^#!.*\b(ba)?sh' && echo "$TOP/$f" ;;
+		esac
+	done
+}
+
+shellcheck_all() {
+	local files
+	mapfile -t files < <(shell_scripts)
+	shellcheck -x "${files[@]}"
+}
+
+"$TOP/scripts/deps.sh" sparse shellcheck linux-headers-amd64
+LSRC=$("$TOP/scripts/linux-source.sh")
+
+echo "TAP version 13"
+run "checkpatch --strict drivers/edu-rng.c" checkpatch
+run "W=1 C=1 (sparse) module build without warnings" module_w1_sparse
+run "kernel-doc drivers/edu-rng.c" kernel_doc
+run "QEMU checkpatch qemu/hw" qemu_checkpatch
+run "shellcheck on every script" shellcheck_all
+echo "1..$n"
+[ $failed -eq 0 ]

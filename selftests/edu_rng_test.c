@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edu-rng selftests, run as root in a guest with one edu-rng device.
+ *
+ * Seeded streams are checked against the device's generator compiled in
+ * from qemu/hw/edu-rng-core.c.  Two things of the 6.1 hwrng core shape the
+ * check.  Other consumers of the current hwrng (the hwrng kthread,
+ * add_early_randomness() when an rng becomes current) may take pieces of
+ * the stream between our reads.  And /dev/hwrng keeps what is left of its
+ * last 64-byte chunk for the next reader and hands a chunk's tail out
+ * before its head, so a read may begin with up to 63 bytes buffered before
+ * the seed and end with the tail of a chunk.  A seeded read must therefore
+ * be: at most 63 stale bytes, then the seed's stream in order, no repeat,
+ * no foreign byte, with at most a few small gaps.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "edu-rng-core.h"
+
+#define PCI_DEVICES	"/sys/bus/pci/devices"
+#define HWRNG_SYSFS	"/sys/class/misc/hw_random"
+#define MAX_GAPS	8
+#define MAX_GAP		4096	/* bytes one gap may skip */
+#define MAX_START	4096	/* stream offset a seeded read may start at */
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Write @s in one write(); 0 or -errno. */
+static int write_file(const char *path, const char *s)
+{
+	ssize_t n;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* The sysfs dir of the first PCI device 1234:cafe, or NULL. */
+static const char *edu_rng_dev(void)
+{
+	static char path[PATH_MAX];
+	char p[PATH_MAX], v[32], d[32];
+	struct dirent *e;
+	DIR *dir = opendir(PCI_DEVICES);
+
+	if (!dir)
+		return NULL;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), PCI_DEVICES "/%s/vendor", e->d_name);
+		if (read_file(p, v, sizeof(v)))
+			continue;
+		snprintf(p, sizeof(p), PCI_DEVICES "/%s/device", e->d_name);
+		if (read_file(p, d, sizeof(d)))
+			continue;
+		if (!strcmp(v, "0x1234") && !strcmp(d, "0xcafe")) {
+			snprintf(path, sizeof(path), PCI_DEVICES "/%s",
+				 e->d_name);
+			closedir(dir);
+			return path;
+		}
+	}
+	closedir(dir);
+	return NULL;
+}
+
+static int dev_write(const char *attr, const char *s)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", edu_rng_dev(), attr);
+	return write_file(p, s);
+}
+
+/*
+ * Bytes the tests took from /dev/hwrng, they being its only readers.  The
+ * harness runs each test in a child process: keep the count in memory the
+ * children share.
+ */
+static size_t *hwrng_total;
+
+static void __attribute__((constructor)) hwrng_total_init(void)
+{
+	hwrng_total = mmap(NULL, sizeof(*hwrng_total), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (hwrng_total == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+}
+
+/* read() exactly @n bytes in one call, as /dev/hwrng promises */
+static ssize_t hwrng_read(void *buf, size_t n)
+{
+	ssize_t r;
+	int fd = open("/dev/hwrng", O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	r = read(fd, buf, n);
+	if (r < 0)
+		r = -errno;
+	else
+		*hwrng_total += r;
+	close(fd);
+	return r;
+}
+
+/*
+ * Take what /dev/hwrng kept of its last 64-byte chunk, so that the next
+ * read starts with a fresh chunk from the driver.
+ */
+static void hwrng_realign(void)
+{
+	uint8_t junk[64];
+
+	if (*hwrng_total % 64)
+		hwrng_read(junk, 64 - *hwrng_total % 64);
+}
+
+static int seed(unsigned long long s)
+{
+	char str[32];
+
+	hwrng_realign();
+	snprintf(str, sizeof(str), "%llu", s);
+	return dev_write("seed", str);
+}
+
+struct match {
+	size_t stale;		/* bytes before the stream, from the core */
+	size_t start;		/* stream offset of the first stream byte */
+	unsigned int gaps;
+	size_t skipped;
+	const char *why;	/* NULL when it matched */
+};
+
+static const uint8_t *find(const uint8_t *hay, size_t hlen,
+			   const uint8_t *needle, size_t nlen)
+{
+	for (size_t i = 0; i + nlen <= hlen; i++)
+		if (!memcmp(hay + i, needle, nlen))
+			return hay + i;
+	return NULL;
+}
+
+/* Is @buf seed @s's stream, in order, with at most a few small gaps? */
+static struct match match_stream(unsigned long long s, const uint8_t *buf,
+				 size_t n)
+{
+	size_t elen = MAX_START + n + MAX_GAPS * MAX_GAP, i = 0, j, k;
+	struct match m = { 0 };
+	uint8_t *e = malloc(elen);
+	const uint8_t *hit;
+	EduRngGen g;
+
+	if (!e) {
+		m.why = "out of memory";
+		return m;
+	}
+	edu_rng_gen_seed(&g, s);
+	edu_rng_gen_fill(&g, e, elen);
+	for (hit = NULL; !hit && m.stale < 64 && m.stale < n; m.stale++) {
+		k = n - m.stale < 32 ? n - m.stale : 32;
+		hit = find(e, MAX_START + k, buf + m.stale, k);
+	}
+	if (!hit) {
+		m.why = "does not start within the seed's first 4 KiB";
+		goto out;
+	}
+	i = --m.stale;
+	j = m.start = hit - e;
+	while (i < n) {
+		while (i < n && buf[i] == e[j]) {
+			i++;
+			j++;
+		}
+		if (i == n)
+			break;
+		k = n - i < 16 ? n - i : 16;
+		hit = find(e + j, MAX_GAP + k, buf + i, k);
+		if (!hit || ++m.gaps > MAX_GAPS) {
+			m.why = "bytes not from the seed's stream in order";
+			goto out;
+		}
+		m.skipped += hit - (e + j);
+		j = hit - e;
+	}
+out:
+	free(e);
+	return m;
+}
+
+FIXTURE(hwrng) {
+	uint8_t *buf;
+};
+
+FIXTURE_SETUP(hwrng)
+{
+	self->buf = malloc(1 << 20);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_NE(NULL, edu_rng_dev()) TH_LOG("no PCI device 1234:cafe");
+}
+
+FIXTURE_TEARDOWN(hwrng)
+{
+	/* leave the device as the next test expects it: host entropy */
+	dev_write("mode", "host");
+	free(self->buf);
+}
+
+TEST_F(hwrng, device_bound_to_edu_rng)
+{
+	char p[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/driver", edu_rng_dev());
+	n = readlink(p, link, sizeof(link) - 1);
+	ASSERT_LT(0, n) TH_LOG("device has no driver");
+	link[n] = '\0';
+	EXPECT_STREQ("edu-rng", strrchr(link, '/') + 1);
+}
+
+TEST_F(hwrng, current_rng_is_edu_rng)
+{
+	char cur[128], avail[512];
+
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_current", cur, sizeof(cur)));
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_available", avail,
+			       sizeof(avail)));
+	EXPECT_EQ(0, strncmp(cur, "edu-rng-", 8)) TH_LOG("rng_current: %s", cur);
+	EXPECT_NE(NULL, strstr(avail, cur));
+	EXPECT_NE(NULL, strstr(cur, strrchr(edu_rng_dev(), '/') + 1))
+		TH_LOG("hwrng name %s does not name the device", cur);
+}
+
+TEST_F(hwrng, read_sizes_exact)
+{
+	static const size_t sizes[] = {
+		1, 2, 3, 31, 63, 64, 65, 127, 4095, 4096, 4097, 16383, 16384,
+		16385, 65536, 100000, 1 << 20,
+	};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(self->buf, 0, sizes[i]);
+		EXPECT_EQ((ssize_t)sizes[i], hwrng_read(self->buf, sizes[i]))
+			TH_LOG("read of %zu bytes", sizes[i]);
+	}
+}
+
+TEST_F(hwrng, seed_attr_write_only_root)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/seed", edu_rng_dev());
+	ASSERT_EQ(0, stat(p, &st));
+	EXPECT_EQ(0200U, st.st_mode & 0777);
+	EXPECT_EQ(0U, st.st_uid);
+}
+
+TEST_F(hwrng, same_seed_same_stream)
+{
+	struct match m;
+	uint8_t *again = malloc(65536);
+
+	ASSERT_NE(NULL, again);
+	ASSERT_EQ(0, seed(42));
+	ASSERT_EQ(65536, hwrng_read(self->buf, 65536));
+	m = match_stream(42, self->buf, 65536);
+	ASSERT_EQ(NULL, m.why) TH_LOG("first read: %s", m.why);
+	TH_LOG("first read: %zu stale bytes, start %zu, %u gaps", m.stale,
+	       m.start, m.gaps);
+
+	ASSERT_EQ(0, seed(42));
+	ASSERT_EQ(65536, hwrng_read(again, 65536));
+	m = match_stream(42, again, 65536);
+	ASSERT_EQ(NULL, m.why) TH_LOG("second read: %s", m.why);
+	free(again);
+}
+
+TEST_F(hwrng, seed_formats)
+{
+	static const struct {
+		const char *in;
+		unsigned long long val;
+	} ok[] = {
+		{ "7", 7 }, { "7\n", 7 }, { "0x2a", 42 }, { "0X2A\n", 42 },
+		{ "010", 10 }, { "18446744073709551615", ~0ULL },
+		{ "0xffffffffffffffff", ~0ULL }, { "4294967296", 1ULL << 32 },
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct match m;
+
+		hwrng_realign();
+		ASSERT_EQ(0, dev_write("seed", ok[i].in)) TH_LOG("'%s'", ok[i].in);
+		ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+		m = match_stream(ok[i].val, self->buf, 4096);
+		EXPECT_EQ(NULL, m.why) TH_LOG("'%s': %s", ok[i].in, m.why);
+	}
+}
+
+TEST_F(hwrng, different_seeds_differ)
+{
+	struct match m;
+
+	ASSERT_EQ(0, seed(1));
+	ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+	m = match_stream(2, self->buf, 4096);
+	EXPECT_NE(NULL, m.why) TH_LOG("seed 1 gave seed 2's stream");
+	m = match_stream(1, self->buf, 4096);
+	EXPECT_EQ(NULL, m.why) TH_LOG("seed 1: %s", m.why);
+}
+
+TEST_F(hwrng, seed_discards_prefetched)
+{
+	struct match m;
+
+	/* leave most of a DMA buffer of host-entropy bytes unread */
+	ASSERT_EQ(100, hwrng_read(self->buf, 100));
+	ASSERT_EQ(0, seed(77));
+	ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+	m = match_stream(77, self->buf, 4096);
+	EXPECT_EQ(NULL, m.why) TH_LOG("%s", m.why);
+}
+
+TEST_F(hwrng, mode_follows_seed)
+{
+	char p[PATH_MAX], mode[32];
+
+	snprintf(p, sizeof(p), "%s/mode", edu_rng_dev());
+	ASSERT_EQ(0, seed(5));
+	ASSERT_EQ(0, read_file(p, mode, sizeof(mode)));
+	EXPECT_STREQ("seeded", mode);
+	EXPECT_EQ(-EINVAL, dev_write("mode", "seeded"));
+	EXPECT_EQ(-EINVAL, dev_write("mode", "bogus"));
+	ASSERT_EQ(0, dev_write("mode", "host"));
+	ASSERT_EQ(0, read_file(p, mode, sizeof(mode)));
+	EXPECT_STREQ("host", mode);
+	/* host mode: the stream is no longer seed 5's */
+	ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+	EXPECT_NE(NULL, match_stream(5, self->buf, 4096).why);
+}
+
+TEST_F(hwrng, quality_zero_while_seeded)
+{
+	char q[32];
+
+	ASSERT_EQ(0, seed(5));
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
+	EXPECT_STREQ("0", q);
+	ASSERT_EQ(0, dev_write("mode", "host"));
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
+	EXPECT_STRNE("0", q);
+}
+
+TEST_F(hwrng, bad_seeds_rejected_and_change_nothing)
+{
+	static const struct {
+		const char *in;
+		int err;
+	} bad[] = {
+		{ "", EINVAL }, { "\n", EINVAL }, { "abc", EINVAL },
+		{ "-1", EINVAL }, { "+5", EINVAL }, { " 5", EINVAL },
+		{ "5 ", EINVAL }, { "1 2", EINVAL }, { "0x", EINVAL },
+		{ "0x\n", EINVAL }, { "0x1g", EINVAL }, { "12abc", EINVAL },
+		{ "0x-1", EINVAL }, { "1.5", EINVAL }, { "5\n\n", EINVAL },
+		{ "18446744073709551616", ERANGE },
+		{ "99999999999999999999999", ERANGE },
+		{ "0x10000000000000000", ERANGE },
+	};
+	struct match m;
+	size_t got = 0;
+
+	ASSERT_EQ(0, seed(99));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!bad[i].in[0]) {
+			/* write() of 0 bytes never reaches sysfs; use "\0" */
+			char p[PATH_MAX];
+			int fd;
+
+			snprintf(p, sizeof(p), "%s/seed", edu_rng_dev());
+			fd = open(p, O_WRONLY);
+			ASSERT_LE(0, fd);
+			EXPECT_EQ(-1, write(fd, "", 1));
+			EXPECT_EQ(EINVAL, errno);
+			close(fd);
+		} else {
+			EXPECT_EQ(-bad[i].err, dev_write("seed", bad[i].in))
+				TH_LOG("input '%s'", bad[i].in);
+		}
+		/* and the stream goes on as seed 99's */
+		ASSERT_EQ(64, hwrng_read(self->buf + got, 64));
+		got += 64;
+	}
+	m = match_stream(99, self->buf, got);
+	EXPECT_EQ(NULL, m.why) TH_LOG("after bad seeds: %s", m.why);
+	EXPECT_EQ(0U, m.stale);
+}
+
+/* Interrupts taken by the device, from /proc/interrupts; -1 if none. */
+static long long irq_count(const char *name)
+{
+	char line[1024];
+	long long total = -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, name))
+			continue;
+		total = 0;
+		for (char *end; ; p = end) {
+			long long v = strtoll(p + 1, &end, 10);
+
+			if (end == p + 1)
+				break;
+			total += v;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * The harness says which interrupt mode to expect with edu.irq=msi|intx on
+ * the kernel command line; transfers must complete by interrupt in both.
+ */
+TEST_F(hwrng, interrupt_mode)
+{
+	char cmdline[1024], name[64], p[PATH_MAX];
+	const char *want, *bdf = strrchr(edu_rng_dev(), '/') + 1;
+	long long before, after;
+	struct stat st;
+	bool msi;
+
+	ASSERT_EQ(0, read_file("/proc/cmdline", cmdline, sizeof(cmdline)));
+	want = strstr(cmdline, "edu.irq=");
+	if (!want)
+		SKIP(return, "no edu.irq= on the kernel command line");
+	snprintf(p, sizeof(p), "%s/msi_irqs", edu_rng_dev());
+	msi = !stat(p, &st);
+	EXPECT_EQ(!strncmp(want + 8, "msi", 3), msi);
+	snprintf(name, sizeof(name), "edu-rng-%s", bdf);
+	before = irq_count(name);
+	ASSERT_LE(0, before) TH_LOG("%s not in /proc/interrupts", name);
+	ASSERT_EQ(1 << 20, hwrng_read(self->buf, 1 << 20));
+	after = irq_count(name);
+	/* one transfer, one interrupt, per 16 KiB buffer */
+	EXPECT_LE(64, after - before) TH_LOG("%lld interrupts for 1 MiB",
+					     after - before);
+	EXPECT_GE(66, after - before) TH_LOG("%lld interrupts for 1 MiB",
+					     after - before);
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	return memcmp(a, b, 64);
+}
+
+TEST_F(hwrng, statistics_1mib)
+{
+	const size_t n = 1 << 20;
+	unsigned long long ones = 0;
+	double sigma = 0.5 * __builtin_sqrt(8.0 * n), dev;
+
+	ASSERT_EQ((ssize_t)n, hwrng_read(self->buf, n));
+	for (size_t i = 0; i < n; i++)
+		ones += __builtin_popcount(self->buf[i]);
+	dev = (double)ones - 4.0 * n;
+	/* 6 sigma: a fair source fails once in 10^9 runs */
+	EXPECT_GT(6 * sigma, dev < 0 ? -dev : dev)
+		TH_LOG("%llu ones in %zu bits", ones, 8 * n);
+	qsort(self->buf, n / 64, 64, cmp64);
+	for (size_t i = 64; i < n; i += 64)
+		ASSERT_NE(0, memcmp(self->buf + i - 64, self->buf + i, 64))
+			TH_LOG("repeated 64-byte block");
+}
+
+/*
+ * Last: a non-blocking read may get a partial chunk from the driver, after
+ * which hwrng_realign() can no longer tell what /dev/hwrng keeps buffered.
+ */
+TEST_F(hwrng, nonblocking_read)
+{
+	int fd = open("/dev/hwrng", O_RDONLY | O_NONBLOCK);
+	int got = 0, again = 0;
+
+	ASSERT_LE(0, fd);
+	/* each read returns data or EAGAIN at once; data comes quickly */
+	for (int i = 0; i < 1000 && got < 100; i++) {
+		ssize_t r = read(fd, self->buf, 64);
+
+		if (r > 0) {
+			ASSERT_GE(64, r);
+			*hwrng_total += r;
+			got++;
+		} else {
+			ASSERT_EQ(-1, r);
+			ASSERT_EQ(EAGAIN, errno);
+			again++;
+		}
+	}
+	close(fd);
+	EXPECT_EQ(100, got) TH_LOG("%d reads with data, %d EAGAIN", got, again);
+}
+
+TEST_HARNESS_MAIN
