@@ -2,27 +2,42 @@
 /*
  * edu-rng: hwrng driver for QEMU's edu-rng PCI device (1234:cafe)
  *
- * The device fills a coherent DMA buffer from its generator and raises an
- * interrupt when done; ->read() copies out of that buffer and starts the
- * next transfer when it runs dry.  Seeding through sysfs makes the stream a
- * deterministic function of the seed; the bytes read next are that stream.
+ * The device fills a ring of coherent DMA buffers from its generator, one
+ * transfer at a time, and raises an interrupt when each is done; the
+ * interrupt handler starts the next transfer while a free buffer remains.
+ * Readers copy out of full buffers: the hwrng core through ->read(), and
+ * /dev/edu-rngN, which also answers the lab's ioctls, directly in large
+ * pieces.  Nothing is transferred while the ring is full, so an idle device
+ * costs nothing.  Seeding makes the stream a deterministic function of the
+ * seed; buffers filled before are discarded, so the bytes read next are
+ * that stream.
  *
  * Device specification: Documentation/edu-rng-device.rst
  */
 
-#include <linux/completion.h>
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/fs.h>
 #include <linux/hw_random.h>
+#include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/poll.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+#include <uapi/linux/edu-rng.h>
 
 #define EDU_RNG_REG_SEED	0x04
 #define EDU_RNG_REG_ID		0x08
@@ -62,34 +77,124 @@
 #define EDU_RNG_DMA_IRQ		BIT(2)
 #define EDU_RNG_DMA_RNG		BIT(3)
 
-/* One transfer per 16 KiB keeps the interrupt rate low. */
-#define EDU_RNG_BUF_SIZE	SZ_16K
+/*
+ * Four 64 KiB buffers: one interrupt per 64 KiB, and three full buffers to
+ * read while the device fills the fourth.
+ */
+#define EDU_RNG_NR_BUFS		4
+#define EDU_RNG_BUF_SIZE	SZ_64K
 #define EDU_RNG_DMA_TIMEOUT	msecs_to_jiffies(1000)
 /* host-entropy mode: the device's ChaCha20 is keyed from the host's RNG */
 #define EDU_RNG_QUALITY		1024
 
+enum edu_rng_buf_state {
+	EDU_RNG_BUF_FREE,	/* to be filled */
+	EDU_RNG_BUF_DMA,	/* the device is filling it */
+	EDU_RNG_BUF_FULL,	/* ready to read */
+};
+
+struct edu_rng_buf {
+	u8 *data;
+	dma_addr_t dma;
+	enum edu_rng_buf_state state;
+	u32 gen;		/* stream generation of its bytes */
+};
+
 struct edu_rng {
 	struct pci_dev *pdev;
 	void __iomem *base;
+	struct kref ref;	/* probe's, and one per open file */
 	struct hwrng hwrng;
 	char name[32];
+	struct miscdevice misc;
+	char misc_name[16];
+	int id;
 
 	/* serializes mode changes; protects registered and seeded */
 	struct mutex mode_lock;
 	bool registered;
 	bool seeded;
 
-	/* protects the buffer and the DMA engine */
-	struct mutex lock;
-	struct completion dma_done;
-	u32 irq_cause;		/* DMA causes seen by the interrupt handler */
-	bool dma_busy;
-	u8 *buf;
-	dma_addr_t buf_dma;
+	/* serializes readers, and seeding against them */
+	struct mutex read_lock;
+	unsigned int head;	/* buffer to read next */
+	size_t pos;		/* read offset in bufs[head] */
+
+	/* protects the ring state below, shared with the interrupt handler */
+	spinlock_t lock;
+	struct edu_rng_buf bufs[EDU_RNG_NR_BUFS];
 	size_t buf_size;
-	size_t buf_pos;		/* buf[buf_pos..buf_len) is unread */
-	size_t buf_len;
+	unsigned int fill;	/* buffer the device fills next */
+	bool dma_busy;
+	unsigned long dma_start;	/* jiffies */
+	u32 gen;		/* bumped by a seed: older bytes are stale */
+	int error;		/* a failed transfer, reported to one reader */
+	bool gone;		/* unbound: readers get -ENODEV */
+	wait_queue_head_t wait;	/* readers waiting for a full buffer */
 };
+
+static DEFINE_IDA(edu_rng_ida);
+
+static void edu_rng_free(struct kref *ref)
+{
+	struct edu_rng *priv = container_of(ref, struct edu_rng, ref);
+
+	ida_free(&edu_rng_ida, priv->id);
+	kfree(priv);
+}
+
+/* Start filling bufs[fill] if the engine is idle and the buffer free. */
+static void edu_rng_kick(struct edu_rng *priv)
+{
+	struct edu_rng_buf *b = &priv->bufs[priv->fill];
+	void __iomem *base = priv->base;
+
+	lockdep_assert_held(&priv->lock);
+	if (priv->dma_busy || priv->gone || b->state != EDU_RNG_BUF_FREE)
+		return;
+	b->state = EDU_RNG_BUF_DMA;
+	b->gen = priv->gen;
+	priv->dma_busy = true;
+	priv->dma_start = jiffies;
+	iowrite32(lower_32_bits(b->dma), base + EDU_RNG_REG_DMA_DST);
+	iowrite32(upper_32_bits(b->dma), base + EDU_RNG_REG_DMA_DST + 4);
+	iowrite32(priv->buf_size, base + EDU_RNG_REG_DMA_COUNT);
+	iowrite32(0, base + EDU_RNG_REG_DMA_COUNT + 4);
+	iowrite32(EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ |
+		  EDU_RNG_DMA_RNG, base + EDU_RNG_REG_DMA_CMD);
+}
+
+/* The transfer into bufs[fill] ended; @cause says how. */
+static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
+{
+	struct edu_rng_buf *b = &priv->bufs[priv->fill];
+	struct device *dev = &priv->pdev->dev;
+	u32 xfer;
+
+	lockdep_assert_held(&priv->lock);
+	if (!priv->dma_busy || b->state != EDU_RNG_BUF_DMA) {
+		dev_warn_ratelimited(dev, "spurious DMA interrupt (%#x)\n", cause);
+		return;
+	}
+	priv->dma_busy = false;
+	xfer = ioread32(priv->base + EDU_RNG_REG_XFER);
+	if (cause & EDU_RNG_IRQ_DMA_ERROR || xfer != priv->buf_size) {
+		dev_err_ratelimited(dev, "DMA failed (cause %#x, %u of %zu bytes)\n",
+				    cause, xfer, priv->buf_size);
+		iowrite32(EDU_RNG_STATUS_ERROR, priv->base + EDU_RNG_REG_STATUS);
+		b->state = EDU_RNG_BUF_FREE;
+		priv->error = -EIO;
+	} else if (b->gen != priv->gen) {
+		/* filled before a seed: refill the same buffer */
+		b->state = EDU_RNG_BUF_FREE;
+		edu_rng_kick(priv);
+	} else {
+		b->state = EDU_RNG_BUF_FULL;
+		priv->fill = (priv->fill + 1) % EDU_RNG_NR_BUFS;
+		edu_rng_kick(priv);
+	}
+	wake_up(&priv->wait);
+}
 
 static irqreturn_t edu_rng_irq(int irq, void *data)
 {
@@ -101,117 +206,175 @@ static irqreturn_t edu_rng_irq(int irq, void *data)
 		return IRQ_NONE;
 	iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
 	if (cause & EDU_RNG_IRQ_DMA) {
-		WRITE_ONCE(priv->irq_cause, cause);
-		complete(&priv->dma_done);
+		spin_lock(&priv->lock);
+		edu_rng_dma_done(priv, cause);
+		spin_unlock(&priv->lock);
 	}
 	return IRQ_HANDLED;
 }
 
-static void edu_rng_start_dma(struct edu_rng *priv)
+/* Forget every buffered byte; the next transfer starts the stream anew. */
+static void edu_rng_discard(struct edu_rng *priv)
 {
-	void __iomem *base = priv->base;
+	int i;
 
-	reinit_completion(&priv->dma_done);
-	WRITE_ONCE(priv->irq_cause, 0);
-	priv->dma_busy = true;
-	iowrite32(lower_32_bits(priv->buf_dma), base + EDU_RNG_REG_DMA_DST);
-	iowrite32(upper_32_bits(priv->buf_dma), base + EDU_RNG_REG_DMA_DST + 4);
-	iowrite32(priv->buf_size, base + EDU_RNG_REG_DMA_COUNT);
-	iowrite32(0, base + EDU_RNG_REG_DMA_COUNT + 4);
-	iowrite32(EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ |
-		  EDU_RNG_DMA_RNG, base + EDU_RNG_REG_DMA_CMD);
+	lockdep_assert_held(&priv->read_lock);
+	lockdep_assert_held(&priv->lock);
+	priv->gen++;
+	for (i = 0; i < EDU_RNG_NR_BUFS; i++)
+		if (priv->bufs[i].state == EDU_RNG_BUF_FULL)
+			priv->bufs[i].state = EDU_RNG_BUF_FREE;
+	/* a transfer in flight is at fill: reading resumes there */
+	priv->head = priv->fill;
+	priv->pos = 0;
 }
 
 /* Stop whatever the device is doing; it comes back in host-entropy mode. */
 static void edu_rng_reset_device(struct edu_rng *priv)
 {
+	int i;
+
+	lockdep_assert_held(&priv->lock);
 	iowrite32(EDU_RNG_CTRL_RESET, priv->base + EDU_RNG_REG_CTRL);
 	priv->dma_busy = false;
-	priv->buf_pos = 0;
-	priv->buf_len = 0;
+	for (i = 0; i < EDU_RNG_NR_BUFS; i++)
+		if (priv->bufs[i].state == EDU_RNG_BUF_DMA)
+			priv->bufs[i].state = EDU_RNG_BUF_FREE;
 }
 
-/*
- * Collect the transfer started by edu_rng_start_dma().  Returns 0 with the
- * buffer full, -EAGAIN if it is still running and @wait is false, -EIO if
- * the device failed it.
- */
-static int edu_rng_finish_dma(struct edu_rng *priv, bool wait)
+/* A transfer outlived its timeout: reset the device, fail this read. */
+static int edu_rng_check_timeout(struct edu_rng *priv)
 {
-	struct device *dev = &priv->pdev->dev;
-	long left;
-	u32 cause, xfer;
-
-	if (!wait) {
-		if (!try_wait_for_completion(&priv->dma_done))
-			return -EAGAIN;
-	} else {
-		left = wait_for_completion_killable_timeout(&priv->dma_done,
-							    EDU_RNG_DMA_TIMEOUT);
-		if (left == -ERESTARTSYS)
-			return -EINTR;
-		if (!left) {
-			dev_err_ratelimited(dev, "DMA timed out, resetting\n");
-			edu_rng_reset_device(priv);
-			return -EIO;
-		}
-	}
-	priv->dma_busy = false;
-	cause = READ_ONCE(priv->irq_cause);
-	xfer = ioread32(priv->base + EDU_RNG_REG_XFER);
-	if (cause != EDU_RNG_IRQ_DMA_DONE || xfer != priv->buf_size) {
-		dev_err_ratelimited(dev, "DMA failed (cause %#x, %u of %zu bytes)\n",
-				    cause, xfer, priv->buf_size);
-		iowrite32(EDU_RNG_STATUS_ERROR, priv->base + EDU_RNG_REG_STATUS);
-		return -EIO;
-	}
-	priv->buf_pos = 0;
-	priv->buf_len = priv->buf_size;
-	return 0;
-}
-
-/*
- * Fill all of @data when @wait allows, so the hwrng core always gets whole
- * requests: it keeps the rest of a partial one and hands it out later.
- */
-static int edu_rng_read(struct hwrng *rng, void *data, size_t max, bool wait)
-{
-	struct edu_rng *priv = container_of(rng, struct edu_rng, hwrng);
-	size_t n, copied = 0;
 	int ret = 0;
 
-	if (wait)
-		mutex_lock(&priv->lock);
-	else if (!mutex_trylock(&priv->lock))
-		return 0;
-
-	while (copied < max) {
-		if (priv->buf_pos == priv->buf_len) {
-			if (!priv->dma_busy)
-				edu_rng_start_dma(priv);
-			ret = edu_rng_finish_dma(priv, wait);
-			if (ret)
-				break;
-		}
-		n = min(max - copied, priv->buf_len - priv->buf_pos);
-		memcpy(data + copied, priv->buf + priv->buf_pos, n);
-		priv->buf_pos += n;
-		copied += n;
+	spin_lock_irq(&priv->lock);
+	if (priv->dma_busy &&
+	    time_after(jiffies, priv->dma_start + EDU_RNG_DMA_TIMEOUT)) {
+		dev_err_ratelimited(&priv->pdev->dev, "DMA timed out, resetting\n");
+		edu_rng_reset_device(priv);
+		edu_rng_kick(priv);
+		ret = -EIO;
 	}
-	mutex_unlock(&priv->lock);
-	if (copied)
-		return copied;
-	/* without @wait, "nothing yet" is 0 bytes, not an error */
-	return ret == -EAGAIN ? 0 : ret;
+	spin_unlock_irq(&priv->lock);
+	return ret;
 }
 
-/* Wait out a transfer a non-blocking reader left running. */
-static void edu_rng_quiesce(struct edu_rng *priv)
+/*
+ * Copy up to @len buffered bytes to @dst (user memory when @user), starting
+ * transfers as buffers empty.  Called with read_lock held, so bufs[head],
+ * once full, is ours: only a free buffer is ever given to the device.
+ * Returns the bytes copied, or -EAGAIN when none is ready, -EIO once after
+ * a failed transfer, -ENODEV when unbound, -EFAULT.
+ */
+static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
+			    bool user)
 {
-	if (priv->dma_busy &&
-	    !wait_for_completion_timeout(&priv->dma_done, EDU_RNG_DMA_TIMEOUT))
-		edu_rng_reset_device(priv);
-	priv->dma_busy = false;
+	struct edu_rng_buf *b;
+	size_t n, done = 0;
+	int ret = 0;
+
+	lockdep_assert_held(&priv->read_lock);
+	while (done < len) {
+		spin_lock_irq(&priv->lock);
+		b = &priv->bufs[priv->head];
+		if (priv->gone) {
+			ret = -ENODEV;
+		} else if (b->state != EDU_RNG_BUF_FULL) {
+			ret = priv->error ? priv->error : -EAGAIN;
+			priv->error = 0;
+			edu_rng_kick(priv);
+		}
+		spin_unlock_irq(&priv->lock);
+		if (ret)
+			break;
+
+		n = min(len - done, priv->buf_size - priv->pos);
+		if (!user) {
+			memcpy(dst + done, b->data + priv->pos, n);
+		} else if (copy_to_user((void __user *)dst + done,
+					b->data + priv->pos, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+		priv->pos += n;
+		if (priv->pos == priv->buf_size) {
+			spin_lock_irq(&priv->lock);
+			b->state = EDU_RNG_BUF_FREE;
+			priv->head = (priv->head + 1) % EDU_RNG_NR_BUFS;
+			priv->pos = 0;
+			edu_rng_kick(priv);
+			spin_unlock_irq(&priv->lock);
+		}
+	}
+	return done ? done : ret;
+}
+
+static bool edu_rng_ready(struct edu_rng *priv)
+{
+	bool ready;
+
+	spin_lock_irq(&priv->lock);
+	ready = priv->gone || priv->error ||
+		priv->bufs[priv->head].state == EDU_RNG_BUF_FULL;
+	spin_unlock_irq(&priv->lock);
+	return ready;
+}
+
+/*
+ * Read @len bytes, or fewer if a signal, an error or !@wait stops us.
+ * Returns bytes read or a negative errno (-EAGAIN: none ready, !@wait).
+ */
+static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
+			   bool user, bool wait)
+{
+	size_t done = 0;
+	ssize_t ret;
+	long left;
+
+	while (done < len) {
+		if (wait) {
+			if (mutex_lock_interruptible(&priv->read_lock))
+				return done ? done : -EINTR;
+		} else if (!mutex_trylock(&priv->read_lock)) {
+			break;
+		}
+		ret = edu_rng_take(priv, dst + done, len - done, user);
+		mutex_unlock(&priv->read_lock);
+		if (ret > 0) {
+			done += ret;
+			continue;
+		}
+		if (ret != -EAGAIN || !wait)
+			return done ? done : ret;
+		/* wait without read_lock, so a seed need not wait for us */
+		left = wait_event_interruptible_timeout(priv->wait,
+							edu_rng_ready(priv),
+							EDU_RNG_DMA_TIMEOUT);
+		if (left < 0)
+			return done ? done : -EINTR;
+		if (!left) {
+			ret = edu_rng_check_timeout(priv);
+			if (ret)
+				return done ? done : ret;
+		}
+	}
+	return done ? done : -EAGAIN;
+}
+
+/*
+ * The hwrng core reads 32 or 64 bytes at a time.  Fill all of @data when
+ * @wait allows: /dev/hwrng keeps the rest of a partial chunk and hands it
+ * out later, ahead of newer bytes.
+ */
+static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
+			      bool wait)
+{
+	struct edu_rng *priv = container_of(rng, struct edu_rng, hwrng);
+	ssize_t ret = edu_rng_get(priv, data, max, false, wait);
+
+	/* without @wait, "nothing yet" is 0 bytes, not an error */
+	return ret == -EAGAIN ? 0 : ret;
 }
 
 static void edu_rng_unregister(void *data)
@@ -257,19 +420,30 @@ static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 		priv->registered = false;
 	}
 
-	mutex_lock(&priv->lock);
-	edu_rng_quiesce(priv);
+	mutex_lock(&priv->read_lock);
+	spin_lock_irq(&priv->lock);
+	/* an open /dev/edu-rngN outlives the binding */
+	if (priv->gone) {
+		spin_unlock_irq(&priv->lock);
+		mutex_unlock(&priv->read_lock);
+		mutex_unlock(&priv->mode_lock);
+		return -ENODEV;
+	}
+	/*
+	 * A transfer still in flight took its bytes before this write and is
+	 * dropped by its generation when it completes.
+	 */
 	if (seeded) {
 		iowrite32(upper_32_bits(seed), base + EDU_RNG_REG_SEED_HI);
 		iowrite32(lower_32_bits(seed), base + EDU_RNG_REG_SEED);
 	} else {
 		iowrite32(EDU_RNG_CTRL_UNSEED, base + EDU_RNG_REG_CTRL);
 	}
-	/* bytes fetched before belong to the old stream */
-	priv->buf_pos = 0;
-	priv->buf_len = 0;
+	edu_rng_discard(priv);
+	edu_rng_kick(priv);
+	spin_unlock_irq(&priv->lock);
 	priv->seeded = seeded;
-	mutex_unlock(&priv->lock);
+	mutex_unlock(&priv->read_lock);
 
 	if (reregister)
 		ret = edu_rng_register(priv);
@@ -329,12 +503,117 @@ static struct attribute *edu_rng_attrs[] = {
 };
 ATTRIBUTE_GROUPS(edu_rng);
 
+static struct edu_rng *edu_rng_from_file(struct file *file)
+{
+	struct miscdevice *misc = file->private_data;
+
+	return container_of(misc, struct edu_rng, misc);
+}
+
+static int edu_rng_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() holds misc_mtx: the device cannot go away here */
+	kref_get(&edu_rng_from_file(file)->ref);
+	return 0;
+}
+
+static int edu_rng_release(struct inode *inode, struct file *file)
+{
+	kref_put(&edu_rng_from_file(file)->ref, edu_rng_free);
+	return 0;
+}
+
+static ssize_t edu_rng_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct edu_rng *priv = edu_rng_from_file(file);
+
+	return edu_rng_get(priv, (void __force *)buf, len, true,
+			   !(file->f_flags & O_NONBLOCK));
+}
+
+static __poll_t edu_rng_poll(struct file *file, poll_table *wait)
+{
+	struct edu_rng *priv = edu_rng_from_file(file);
+	__poll_t mask = 0;
+
+	poll_wait(file, &priv->wait, wait);
+	spin_lock_irq(&priv->lock);
+	if (priv->gone)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (priv->error || priv->bufs[priv->head].state == EDU_RNG_BUF_FULL)
+		mask = EPOLLIN | EPOLLRDNORM;
+	else
+		edu_rng_kick(priv);
+	spin_unlock_irq(&priv->lock);
+	return mask;
+}
+
+static long edu_rng_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct edu_rng *priv = edu_rng_from_file(file);
+	u32 __user *uarg = (u32 __user *)arg;
+	ssize_t ret;
+	u32 val;
+
+	switch (cmd) {
+	case EDU_RNG_IOCTL_RAND:
+		ret = edu_rng_get(priv, &val, sizeof(val), false,
+				  !(file->f_flags & O_NONBLOCK));
+		if (ret < 0)
+			return ret;
+		if (ret != sizeof(val))
+			return -EAGAIN;
+		return put_user(val, uarg);
+	case EDU_RNG_IOCTL_SEED:
+		/* the lab let anyone reseed a kernel entropy source */
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		if (get_user(val, uarg))
+			return -EFAULT;
+		return edu_rng_set_mode(priv, true, val);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations edu_rng_fops = {
+	.owner = THIS_MODULE,
+	.open = edu_rng_open,
+	.release = edu_rng_release,
+	.read = edu_rng_read,
+	.poll = edu_rng_poll,
+	.unlocked_ioctl = edu_rng_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static void edu_rng_put(void *data)
+{
+	struct edu_rng *priv = data;
+
+	kref_put(&priv->ref, edu_rng_free);
+}
+
+/* Unbinding: wake and fail readers, stop the device before buffers go. */
 static void edu_rng_stop(void *data)
 {
 	struct edu_rng *priv = data;
 
-	/* no DMA into the buffer and no interrupt once they are freed */
+	mutex_lock(&priv->read_lock);
+	spin_lock_irq(&priv->lock);
+	priv->gone = true;
 	edu_rng_reset_device(priv);
+	spin_unlock_irq(&priv->lock);
+	mutex_unlock(&priv->read_lock);
+	wake_up_all(&priv->wait);
+}
+
+static void edu_rng_misc_deregister(void *data)
+{
+	struct edu_rng *priv = data;
+
+	misc_deregister(&priv->misc);
 }
 
 static int edu_rng_check_device(struct edu_rng *priv)
@@ -353,9 +632,40 @@ static int edu_rng_check_device(struct edu_rng *priv)
 		return -ENODEV;
 	}
 	/* the device's limit bounds our transfer size */
-	priv->buf_size = clamp_t(u32, dma_max, SMP_CACHE_BYTES, EDU_RNG_BUF_SIZE);
+	priv->buf_size = clamp_t(u32, dma_max, SZ_4K, EDU_RNG_BUF_SIZE);
 	return dma_set_mask_and_coherent(dev, caps & EDU_RNG_CAP_DMA64 ?
 					 DMA_BIT_MASK(64) : DMA_BIT_MASK(32));
+}
+
+static int edu_rng_alloc_buffers(struct edu_rng *priv)
+{
+	struct edu_rng_buf *b;
+
+	for (b = priv->bufs; b < priv->bufs + EDU_RNG_NR_BUFS; b++) {
+		b->data = dmam_alloc_coherent(&priv->pdev->dev, priv->buf_size,
+					      &b->dma, GFP_KERNEL);
+		if (!b->data)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int edu_rng_add_misc(struct edu_rng *priv)
+{
+	struct device *dev = &priv->pdev->dev;
+	int ret;
+
+	snprintf(priv->misc_name, sizeof(priv->misc_name), "edu-rng%d",
+		 priv->id);
+	priv->misc.minor = MISC_DYNAMIC_MINOR;
+	priv->misc.name = priv->misc_name;
+	priv->misc.fops = &edu_rng_fops;
+	priv->misc.parent = dev;
+	priv->misc.mode = 0444;
+	ret = misc_register(&priv->misc);
+	if (ret)
+		return ret;
+	return devm_add_action_or_reset(dev, edu_rng_misc_deregister, priv);
 }
 
 static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -364,13 +674,25 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct edu_rng *priv;
 	int ret;
 
-	priv = devm_kzalloc(dev, sizeof(*priv), GFP_KERNEL);
+	/* not devm: open files of /dev/edu-rngN may outlive the binding */
+	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
 	if (!priv)
 		return -ENOMEM;
+	kref_init(&priv->ref);
+	ret = ida_alloc(&edu_rng_ida, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(priv);
+		return ret;
+	}
+	priv->id = ret;
+	ret = devm_add_action_or_reset(dev, edu_rng_put, priv);
+	if (ret)
+		return ret;
 	priv->pdev = pdev;
 	mutex_init(&priv->mode_lock);
-	mutex_init(&priv->lock);
-	init_completion(&priv->dma_done);
+	mutex_init(&priv->read_lock);
+	spin_lock_init(&priv->lock);
+	init_waitqueue_head(&priv->wait);
 	pci_set_drvdata(pdev, priv);
 
 	ret = pcim_enable_device(pdev);
@@ -385,12 +707,11 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	/* a previous driver may have left the device seeded or busy */
-	edu_rng_reset_device(priv);
+	iowrite32(EDU_RNG_CTRL_RESET, priv->base + EDU_RNG_REG_CTRL);
 	pci_set_master(pdev);
-	priv->buf = dmam_alloc_coherent(dev, priv->buf_size, &priv->buf_dma,
-					GFP_KERNEL);
-	if (!priv->buf)
-		return -ENOMEM;
+	ret = edu_rng_alloc_buffers(priv);
+	if (ret)
+		return ret;
 
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_LEGACY);
 	if (ret < 0)
@@ -405,7 +726,7 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 
 	priv->hwrng.name = priv->name;
-	priv->hwrng.read = edu_rng_read;
+	priv->hwrng.read = edu_rng_hwrng_read;
 	mutex_lock(&priv->mode_lock);
 	ret = edu_rng_register(priv);
 	mutex_unlock(&priv->mode_lock);
@@ -414,9 +735,14 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = devm_add_action_or_reset(dev, edu_rng_unregister, priv);
 	if (ret)
 		return ret;
+	ret = edu_rng_add_misc(priv);
+	if (ret)
+		return ret;
 
-	dev_info(dev, "%s: %s interrupts, %zu-byte DMA buffer\n", priv->name,
-		 pdev->msi_enabled ? "MSI" : "INTx", priv->buf_size);
+	dev_info(dev, "%s, /dev/%s: %s interrupts, %d x %zu-byte DMA buffers\n",
+		 priv->name, priv->misc_name,
+		 pdev->msi_enabled ? "MSI" : "INTx", EDU_RNG_NR_BUFS,
+		 priv->buf_size);
 	return 0;
 }
 
