@@ -14,6 +14,7 @@
  * no foreign byte, with at most a few small gaps.
  */
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "edu-rng-core.h"
+#include <linux/edu-rng.h>
 
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define HWRNG_SYSFS	"/sys/class/misc/hw_random"
@@ -538,6 +543,266 @@ TEST_F(hwrng, nonblocking_read)
 	}
 	close(fd);
 	EXPECT_EQ(100, got) TH_LOG("%d reads with data, %d EAGAIN", got, again);
+}
+
+
+/* ---- /dev/edu-rngN: the direct path and the lab ioctls ---- */
+
+static_assert(EDU_RNG_IOCTL_RAND == 0x80047101, "lab's RAND number");
+static_assert(EDU_RNG_IOCTL_SEED == 0x40047101, "lab's SEED number");
+
+/* The /dev node of the device edu_rng_dev() names. */
+static const char *edu_rng_node(void)
+{
+	static char node[300];
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(p, sizeof(p), "%s/misc", edu_rng_dev());
+	dir = opendir(p);
+	if (!dir)
+		return NULL;
+	while ((e = readdir(dir)))
+		if (!strncmp(e->d_name, "edu-rng", 7))
+			snprintf(node, sizeof(node), "/dev/%s", e->d_name);
+	closedir(dir);
+	return node[0] ? node : NULL;
+}
+
+FIXTURE(direct) {
+	uint8_t *buf;
+	int fd;
+};
+
+FIXTURE_SETUP(direct)
+{
+	const char *node = edu_rng_node();
+
+	ASSERT_NE(NULL, node) TH_LOG("no /dev/edu-rngN for the device");
+	self->fd = open(node, O_RDONLY);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", node, strerror(errno));
+	self->buf = malloc(4 << 20);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(direct)
+{
+	dev_write("mode", "host");
+	close(self->fd);
+	free(self->buf);
+}
+
+TEST_F(direct, node_readable_by_all)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0444U, st.st_mode & 0777);
+}
+
+TEST_F(direct, read_sizes_exact)
+{
+	static const size_t sizes[] = {
+		1, 3, 64, 4095, 65535, 65536, 65537, 200000, 1 << 20, 3 << 20,
+	};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		ssize_t r = read(self->fd, self->buf, sizes[k]);
+
+		EXPECT_EQ((ssize_t)sizes[k], r) TH_LOG("read of %zu bytes", sizes[k]);
+	}
+}
+
+/* Odd read sizes, across buffer boundaries: the stream, in order. */
+TEST_F(direct, seeded_stream_exact)
+{
+	const size_t n = 1 << 20;
+	size_t got = 0, piece = 1;
+	struct match m;
+
+	ASSERT_EQ(0, seed(12345));
+	while (got < n) {
+		size_t want = n - got < piece ? n - got : piece;
+
+		ASSERT_EQ((ssize_t)want, read(self->fd, self->buf + got, want));
+		got += want;
+		piece = piece * 7 % 70001 + 1;
+	}
+	m = match_stream(12345, self->buf, n);
+	ASSERT_EQ(NULL, m.why) TH_LOG("%s", m.why);
+	/* only the kernel's own consumers may take pieces */
+	EXPECT_EQ(0U, m.stale);
+	TH_LOG("start %zu, %u gaps, %zu bytes skipped", m.start, m.gaps,
+	       m.skipped);
+}
+
+TEST_F(direct, lab_ioctls)
+{
+	uint32_t v[256], bad = 0;
+	struct match m;
+
+	v[0] = 42;
+	ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_SEED, &v[0]));
+	for (int i = 0; i < 256; i++)
+		ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_RAND, &v[i]));
+	/* the x86 guest is little endian, as the device's RANDOM register */
+	m = match_stream(42, (uint8_t *)v, sizeof(v));
+	EXPECT_EQ(NULL, m.why) TH_LOG("RAND after SEED 42: %s", m.why);
+	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_RAND, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_SEED, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, _IOR('q', 2, uint32_t), &bad));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(direct, seed_needs_cap_sys_admin)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint32_t v = 1;
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = open(edu_rng_node(), O_RDONLY);
+		if (fd < 0)
+			_exit(11);
+		if (ioctl(fd, EDU_RNG_IOCTL_SEED, &v) != -1 || errno != EPERM)
+			_exit(12);
+		if (ioctl(fd, EDU_RNG_IOCTL_RAND, &v) || read(fd, &v, 4) != 4)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10 setuid, 11 open, 12 SEED not EPERM, 13 RAND/read");
+}
+
+TEST_F(direct, nonblocking_and_poll)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	int flags = fcntl(self->fd, F_GETFL);
+	int got = 0;
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, flags | O_NONBLOCK));
+	for (int i = 0; i < 200; i++) {
+		ssize_t r = read(self->fd, self->buf, 100000);
+
+		if (r < 0) {
+			ASSERT_EQ(EAGAIN, errno);
+			/* not ready: poll must say when */
+			ASSERT_EQ(1, poll(&pfd, 1, 5000));
+			ASSERT_TRUE(pfd.revents & POLLIN);
+		} else {
+			ASSERT_LT(0, r);
+			got++;
+		}
+	}
+	EXPECT_LT(0, got);
+}
+
+/* Readers in parallel: every byte once, each read a piece of the stream. */
+struct piece {
+	size_t len;
+	uint8_t *data;
+};
+
+static int cmp_u64pos(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+TEST_F(direct, parallel_readers_exact)
+{
+	const int readers = 4, per = 256 << 10;
+	const size_t slack = 64 << 10, elen = readers * per + slack;
+	uint8_t *shared = mmap(NULL, readers * per, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint32_t *lens = mmap(NULL, readers * 8192 * 4, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *e = malloc(elen), *owner = calloc(elen, 1);
+	uint64_t (*idx)[2] = malloc((elen - 7) * sizeof(*idx));
+	size_t covered = 0, pieces = 0;
+	EduRngGen g;
+
+	ASSERT_NE(MAP_FAILED, shared);
+	ASSERT_NE(MAP_FAILED, lens);
+	ASSERT_NE(NULL, idx);
+	ASSERT_EQ(0, seed(2024));
+	for (int r = 0; r < readers; r++) {
+		if (!fork()) {
+			uint8_t *out = shared + (size_t)r * per;
+			uint32_t *l = lens + r * 8192, size = 16 + r * 997;
+			int fd = open(edu_rng_node(), O_RDONLY), got = 0, k = 0;
+
+			while (fd >= 0 && got < per) {
+				int want = per - got < (int)size ? per - got : (int)size;
+				int n = read(fd, out + got, want);
+
+				if (n <= 0)
+					_exit(1);
+				l[k++] = n;
+				got += n;
+				size = size * 5 % 40000 + 16;
+			}
+			_exit(fd < 0);
+		}
+	}
+	for (int r = 0; r < readers; r++) {
+		int status;
+
+		wait(&status);
+		ASSERT_EQ(0, WEXITSTATUS(status));
+	}
+	/* index the stream by its 8-byte windows */
+	edu_rng_gen_seed(&g, 2024);
+	edu_rng_gen_fill(&g, e, elen);
+	for (size_t i = 0; i + 8 <= elen; i++) {
+		memcpy(&idx[i][0], e + i, 8);
+		idx[i][1] = i;
+	}
+	qsort(idx, elen - 7, sizeof(*idx), cmp_u64pos);
+	for (int r = 0; r < readers; r++) {
+		uint8_t *p = shared + (size_t)r * per;
+		uint32_t *l = lens + r * 8192;
+		size_t last = 0;
+
+		for (int k = 0; l[k] && p < shared + (size_t)(r + 1) * per; k++) {
+			uint64_t key[2] = { 0, 0 }, (*hit)[2];
+			size_t off;
+
+			memcpy(&key[0], p, 8);
+			hit = bsearch(key, idx, elen - 7, sizeof(*idx), cmp_u64pos);
+			ASSERT_NE(NULL, hit) TH_LOG("reader %d read %d: not the stream", r, k);
+			off = (*hit)[1];
+			ASSERT_LE(off + l[k], elen);
+			ASSERT_EQ(0, memcmp(p, e + off, l[k]))
+				TH_LOG("reader %d read %d differs from the stream", r, k);
+			/* each reader's reads come in stream order */
+			ASSERT_LE(last, off);
+			last = off + l[k];
+			for (size_t b = off; b < off + l[k]; b++) {
+				ASSERT_EQ(0, owner[b]) TH_LOG("byte %zu read twice", b);
+				owner[b] = r + 1;
+			}
+			covered += l[k];
+			pieces++;
+			p += l[k];
+		}
+	}
+	EXPECT_EQ((size_t)readers * per, covered);
+	TH_LOG("%zu reads, %zu bytes, each once and in order", pieces, covered);
+	free(idx);
+	free(owner);
+	free(e);
 }
 
 TEST_HARNESS_MAIN
