@@ -84,6 +84,12 @@
 #define EDU_RNG_NR_BUFS		4
 #define EDU_RNG_BUF_SIZE	SZ_64K
 #define EDU_RNG_DMA_TIMEOUT	msecs_to_jiffies(1000)
+/*
+ * The hwrng side takes 1 KiB at a time: one lock round per 16 of the
+ * core's reads, and other readers of the stream lose at most 1 KiB to the
+ * hwrng thread or add_early_randomness() at a time.
+ */
+#define EDU_RNG_HW_CHUNK	SZ_1K
 /* host-entropy mode: the device's ChaCha20 is keyed from the host's RNG */
 #define EDU_RNG_QUALITY		1024
 
@@ -119,6 +125,16 @@ struct edu_rng {
 	struct mutex read_lock;
 	unsigned int head;	/* buffer to read next */
 	size_t pos;		/* read offset in bufs[head] */
+
+	/*
+	 * The hwrng side's copy of the next EDU_RNG_HW_CHUNK bytes, so that
+	 * most of the core's 64-byte reads need no lock of ours: the core
+	 * calls ->read() under its reading_mutex, which serializes them.
+	 */
+	u8 hw_cache[EDU_RNG_HW_CHUNK];
+	size_t hw_pos;		/* hw_cache[hw_pos..hw_len) is unread */
+	size_t hw_len;
+	u32 hw_gen;		/* gen when copied: stale after a seed */
 
 	/* protects the ring state below, shared with the interrupt handler */
 	spinlock_t lock;
@@ -189,7 +205,8 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 		b->state = EDU_RNG_BUF_FREE;
 		edu_rng_kick(priv);
 	} else {
-		b->state = EDU_RNG_BUF_FULL;
+		/* pairs with smp_load_acquire() in edu_rng_take() */
+		smp_store_release(&b->state, EDU_RNG_BUF_FULL);
 		priv->fill = (priv->fill + 1) % EDU_RNG_NR_BUFS;
 		edu_rng_kick(priv);
 	}
@@ -220,7 +237,8 @@ static void edu_rng_discard(struct edu_rng *priv)
 
 	lockdep_assert_held(&priv->read_lock);
 	lockdep_assert_held(&priv->lock);
-	priv->gen++;
+	/* the hwrng side drops its buffer when it sees the new gen */
+	WRITE_ONCE(priv->gen, priv->gen + 1);
 	for (i = 0; i < EDU_RNG_NR_BUFS; i++)
 		if (priv->bufs[i].state == EDU_RNG_BUF_FULL)
 			priv->bufs[i].state = EDU_RNG_BUF_FREE;
@@ -275,18 +293,28 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 
 	lockdep_assert_held(&priv->read_lock);
 	while (done < len) {
-		spin_lock_irq(&priv->lock);
 		b = &priv->bufs[priv->head];
+		/*
+		 * Fast path, per 64 bytes for the hwrng core: only read_lock
+		 * holders take a buffer out of FULL, and gone changes under
+		 * read_lock, so both can be read without the spinlock.
+		 */
 		if (priv->gone) {
 			ret = -ENODEV;
-		} else if (b->state != EDU_RNG_BUF_FULL) {
-			ret = priv->error ? priv->error : -EAGAIN;
-			priv->error = 0;
-			edu_rng_kick(priv);
-		}
-		spin_unlock_irq(&priv->lock);
-		if (ret)
 			break;
+		}
+		/* pairs with smp_store_release() in edu_rng_dma_done() */
+		if (smp_load_acquire(&b->state) != EDU_RNG_BUF_FULL) {
+			spin_lock_irq(&priv->lock);
+			if (b->state != EDU_RNG_BUF_FULL) {
+				ret = priv->error ? priv->error : -EAGAIN;
+				priv->error = 0;
+				edu_rng_kick(priv);
+			}
+			spin_unlock_irq(&priv->lock);
+			if (ret)
+				break;
+		}
 
 		n = min(len - done, priv->buf_size - priv->pos);
 		if (!user) {
@@ -322,6 +350,21 @@ static bool edu_rng_ready(struct edu_rng *priv)
 }
 
 /*
+ * Sleep until a buffer may be ready, without read_lock so that a seed need
+ * not wait for us.  0: try again; -EINTR; -EIO after a lost transfer.
+ */
+static int edu_rng_wait(struct edu_rng *priv)
+{
+	long left = wait_event_interruptible_timeout(priv->wait,
+						     edu_rng_ready(priv),
+						     EDU_RNG_DMA_TIMEOUT);
+
+	if (left < 0)
+		return -EINTR;
+	return left ? 0 : edu_rng_check_timeout(priv);
+}
+
+/*
  * Read @len bytes, or fewer if a signal, an error or !@wait stops us.
  * Returns bytes read or a negative errno (-EAGAIN: none ready, !@wait).
  */
@@ -330,7 +373,6 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 {
 	size_t done = 0;
 	ssize_t ret;
-	long left;
 
 	while (done < len) {
 		if (wait) {
@@ -345,36 +387,94 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 			done += ret;
 			continue;
 		}
-		if (ret != -EAGAIN || !wait)
+		if (ret == -EAGAIN && wait)
+			ret = edu_rng_wait(priv);
+		if (ret)
 			return done ? done : ret;
-		/* wait without read_lock, so a seed need not wait for us */
-		left = wait_event_interruptible_timeout(priv->wait,
-							edu_rng_ready(priv),
-							EDU_RNG_DMA_TIMEOUT);
-		if (left < 0)
-			return done ? done : -EINTR;
-		if (!left) {
-			ret = edu_rng_check_timeout(priv);
-			if (ret)
-				return done ? done : ret;
-		}
 	}
 	return done ? done : -EAGAIN;
 }
 
 /*
- * The hwrng core reads 32 or 64 bytes at a time.  Fill all of @data when
- * @wait allows: /dev/hwrng keeps the rest of a partial chunk and hands it
- * out later, ahead of newer bytes.
+ * Copy the next EDU_RNG_HW_CHUNK bytes of the ring to the hwrng side's
+ * cache.  Called under the core's reading_mutex.  0, or -EAGAIN (none
+ * ready, !@wait), -EINTR, -EIO, -ENODEV.
+ */
+static int edu_rng_hw_refill(struct edu_rng *priv, bool wait)
+{
+	struct edu_rng_buf *b;
+	int ret;
+
+	for (;;) {
+		if (wait)
+			mutex_lock(&priv->read_lock);
+		else if (!mutex_trylock(&priv->read_lock))
+			return -EAGAIN;
+		b = &priv->bufs[priv->head];
+		ret = 0;
+		spin_lock_irq(&priv->lock);
+		if (priv->gone) {
+			ret = -ENODEV;
+		} else if (b->state != EDU_RNG_BUF_FULL) {
+			ret = priv->error ? priv->error : -EAGAIN;
+			priv->error = 0;
+			edu_rng_kick(priv);
+		}
+		spin_unlock_irq(&priv->lock);
+		if (!ret) {
+			/* full, and ours under read_lock */
+			priv->hw_len = min_t(size_t, EDU_RNG_HW_CHUNK,
+					     priv->buf_size - priv->pos);
+			memcpy(priv->hw_cache, b->data + priv->pos, priv->hw_len);
+			priv->hw_pos = 0;
+			priv->hw_gen = READ_ONCE(priv->gen);
+			priv->pos += priv->hw_len;
+			if (priv->pos == priv->buf_size) {
+				spin_lock_irq(&priv->lock);
+				b->state = EDU_RNG_BUF_FREE;
+				priv->head = (priv->head + 1) % EDU_RNG_NR_BUFS;
+				priv->pos = 0;
+				edu_rng_kick(priv);
+				spin_unlock_irq(&priv->lock);
+			}
+		}
+		mutex_unlock(&priv->read_lock);
+		if (ret != -EAGAIN || !wait)
+			return ret;
+		ret = edu_rng_wait(priv);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
+ * The hwrng core reads 32 or 64 bytes at a time, always under its
+ * reading_mutex.  Serve them from the hwrng side's own buffer, with no
+ * lock and no atomic operation, so the driver adds next to nothing to the
+ * core's own cost.  Fill all of @data when @wait allows: /dev/hwrng keeps
+ * the rest of a partial chunk and hands it out later, ahead of newer bytes.
  */
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			      bool wait)
 {
 	struct edu_rng *priv = container_of(rng, struct edu_rng, hwrng);
-	ssize_t ret = edu_rng_get(priv, data, max, false, wait);
+	size_t n, done = 0;
+	int ret;
 
-	/* without @wait, "nothing yet" is 0 bytes, not an error */
-	return ret == -EAGAIN ? 0 : ret;
+	while (done < max) {
+		/* a seed makes the cached bytes stale: READ_ONCE, no lock */
+		if (priv->hw_pos == priv->hw_len ||
+		    priv->hw_gen != READ_ONCE(priv->gen)) {
+			ret = edu_rng_hw_refill(priv, wait);
+			if (ret)
+				return done ? done : ret == -EAGAIN ? 0 : ret;
+		}
+		n = min(max - done, priv->hw_len - priv->hw_pos);
+		memcpy(data + done, priv->hw_cache + priv->hw_pos, n);
+		priv->hw_pos += n;
+		done += n;
+	}
+	return done;
 }
 
 static void edu_rng_unregister(void *data)

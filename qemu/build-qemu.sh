@@ -22,6 +22,7 @@ CONFIGURE_FLAGS=(
 	--target-list=x86_64-softmmu --without-default-features
 	--disable-docs --disable-werror --enable-tcg --enable-slirp
 	--enable-fdt=system --disable-install-blobs
+	--enable-avx2
 )
 DEVICE_FILES=(edu-rng.c edu-rng-core.c edu-rng-core.h)
 
@@ -142,6 +143,9 @@ main() {
 	done
 	key=$(hash_inputs "$0" "${hashed[@]}" "${src##*/}" "${CONFIGURE_FLAGS[@]}")
 	out=$CACHE/qemu/$key
+	# one build at a time: parallel runs share the build tree
+	exec 9>"$CACHE/qemu/.lock"
+	flock 9
 	if [ ! -x "$out/bin/qemu-system-x86_64" ]; then
 		add_device "$src"
 		build "$src"

@@ -24,22 +24,29 @@ run() {
 	fi
 }
 
+KERNEL_C=(drivers/edu-rng.c drivers/bench/edu_rng_bench.c)
+
 checkpatch() {
-	perl "$LSRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
-		--show-types -f "$TOP/drivers/edu-rng.c"
+	local f
+	for f in "${KERNEL_C[@]}"; do
+		perl "$LSRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
+			--show-types -f "$TOP/$f" || return 1
+	done
 }
 
 # A clean W=1 C=1 build prints no warning at all.
 module_w1_sparse() {
-	local out
-	make -s -C "$TOP/drivers" clean >/dev/null
-	out=$(make -C "$TOP/drivers" W=1 C=1 2>&1) || { echo "$out"; return 1; }
-	! printf '%s\n' "$out" | grep -E 'warning|error|edu-rng\.c:'
+	local out d
+	for d in drivers drivers/bench; do
+		make -s -C "$TOP/$d" clean >/dev/null
+		out=$(make -C "$TOP/$d" W=1 C=1 2>&1) || { echo "$out"; return 1; }
+		! printf '%s\n' "$out" | grep -E 'warning|error|\.c:[0-9]+:' || return 1
+	done
 }
 
 kernel_doc() {
 	local out
-	out=$(perl "$LSRC/scripts/kernel-doc" -Werror -none "$TOP/drivers/edu-rng.c" 2>&1)
+	out=$(cd "$TOP" && perl "$LSRC/scripts/kernel-doc" -Werror -none "${KERNEL_C[@]}" 2>&1)
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 
@@ -70,9 +77,9 @@ shellcheck_all() {
 LSRC=$("$TOP/scripts/linux-source.sh")
 
 echo "TAP version 13"
-run "checkpatch --strict drivers/edu-rng.c" checkpatch
-run "W=1 C=1 (sparse) module build without warnings" module_w1_sparse
-run "kernel-doc drivers/edu-rng.c" kernel_doc
+run "checkpatch --strict ${KERNEL_C[*]}" checkpatch
+run "W=1 C=1 (sparse) module builds without warnings" module_w1_sparse
+run "kernel-doc ${KERNEL_C[*]}" kernel_doc
 run "QEMU checkpatch qemu/hw" qemu_checkpatch
 run "shellcheck on every script" shellcheck_all
 echo "1..$n"

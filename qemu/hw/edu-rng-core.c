@@ -31,10 +31,14 @@ static inline uint32_t ld_le32(const uint8_t *p)
 
 static inline void st_le32(uint8_t *p, uint32_t v)
 {
+#if !HOST_BIG_ENDIAN
+    memcpy(p, &v, sizeof(v));
+#else
     p[0] = v;
     p[1] = v >> 8;
     p[2] = v >> 16;
     p[3] = v >> 24;
+#endif
 }
 
 #define QR(a, b, c, d) do {                      \
@@ -102,6 +106,72 @@ void edu_rng_gen_seed(EduRngGen *g, uint64_t seed)
     edu_rng_gen_key(g, key, 0);
 }
 
+/*
+ * Eight consecutive blocks at once, one per vector lane.  The compiler's
+ * generic vectors become two SSE2 registers a vector on x86-64 (NEON
+ * elsewhere), or one AVX2 register in the clone picked at load time on
+ * CPUs that have it: two to four times the speed of one block at a time,
+ * for the same output.
+ */
+#define LANES 8
+typedef uint32_t vec __attribute__((vector_size(4 * LANES)));
+
+#ifdef CONFIG_AVX2_OPT
+#define MULTI_TARGET __attribute__((target_clones("avx2", "default")))
+#else
+#define MULTI_TARGET
+#endif
+
+#define ROTV(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
+#define QRV(a, b, c, d) do {                     \
+        a += b; d = ROTV(d ^ a, 16);             \
+        c += d; b = ROTV(b ^ c, 12);             \
+        a += b; d = ROTV(d ^ a, 8);              \
+        c += d; b = ROTV(b ^ c, 7);              \
+    } while (0)
+
+MULTI_TARGET
+static void chacha20_blocks(const uint32_t key[8], uint64_t counter,
+                            uint64_t nonce, uint8_t out[64 * LANES])
+{
+    static const uint32_t sigma[4] = {
+        0x61707865, 0x3320646e, 0x79622d32, 0x6b206574
+    };
+    const vec zero = { 0 };
+    vec in[16], x[16];
+    int i, j;
+
+    for (i = 0; i < 4; i++) {
+        in[i] = zero + sigma[i];
+    }
+    for (i = 0; i < 8; i++) {
+        in[4 + i] = zero + key[i];
+    }
+    for (j = 0; j < LANES; j++) {
+        in[12][j] = counter + j;
+        in[13][j] = (counter + j) >> 32;
+    }
+    in[14] = zero + (uint32_t)nonce;
+    in[15] = zero + (uint32_t)(nonce >> 32);
+    memcpy(x, in, sizeof(x));
+    for (i = 0; i < 10; i++) {
+        QRV(x[0], x[4], x[8], x[12]);
+        QRV(x[1], x[5], x[9], x[13]);
+        QRV(x[2], x[6], x[10], x[14]);
+        QRV(x[3], x[7], x[11], x[15]);
+        QRV(x[0], x[5], x[10], x[15]);
+        QRV(x[1], x[6], x[11], x[12]);
+        QRV(x[2], x[7], x[8], x[13]);
+        QRV(x[3], x[4], x[9], x[14]);
+    }
+    for (i = 0; i < 16; i++) {
+        x[i] += in[i];
+        for (j = 0; j < LANES; j++) {
+            st_le32(out + 64 * j + 4 * i, x[i][j]);
+        }
+    }
+}
+
 void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len)
 {
     uint8_t *p = buf;
@@ -111,6 +181,12 @@ void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len)
     while (len && g->used < sizeof(g->block)) {
         *p++ = g->block[g->used++];
         len--;
+    }
+    while (len >= LANES * sizeof(g->block)) {
+        chacha20_blocks(g->key, g->counter, g->nonce, p);
+        g->counter += LANES;
+        p += LANES * sizeof(g->block);
+        len -= LANES * sizeof(g->block);
     }
     while (len >= sizeof(g->block)) {
         edu_rng_chacha20_block(g->key, g->counter++, g->nonce, p);
@@ -171,6 +247,7 @@ static void core_host_key(EduRngCore *c)
 
 void edu_rng_core_reset(EduRngCore *c)
 {
+    c->pending = false;
     c->seed_hi = 0;
     c->status = 0;
     c->xfer = 0;
@@ -193,13 +270,10 @@ void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
     edu_rng_core_reset(c);
 }
 
-/* Generator -> guest RAM at dma_dst */
-static bool dma_from_generator(EduRngCore *c)
+/* Can the generator command in the DMA registers run? */
+static bool generator_request_ok(EduRngCore *c)
 {
-    uint8_t chunk[GEN_CHUNK];
-    EduRngGen saved;
     uint64_t dst = c->dma_dst, count = c->dma_count;
-    uint32_t n;
 
     if (!(c->dma_cmd & EDU_RNG_DMA_TO_RAM)) {
         core_error(c, "generator DMA needs direction device->RAM");
@@ -215,6 +289,17 @@ static bool dma_from_generator(EduRngCore *c)
                    dst, count);
         return false;
     }
+    return true;
+}
+
+/* Generator -> guest RAM at dma_dst, now */
+static bool dma_from_generator(EduRngCore *c)
+{
+    uint8_t chunk[GEN_CHUNK];
+    EduRngGen saved;
+    uint64_t dst = c->dma_dst, count = c->dma_count;
+    uint32_t n;
+
     while (c->xfer < count) {
         n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
         saved = c->gen;
@@ -229,6 +314,19 @@ static bool dma_from_generator(EduRngCore *c)
         c->xfer += n;
     }
     return true;
+}
+
+/*
+ * With a simulated latency the bytes are drawn from the stream when the
+ * command starts, and written to the guest when it completes.
+ */
+static void dma_from_generator_later(EduRngCore *c)
+{
+    c->pend_dst = c->dma_dst;
+    c->pend_count = c->dma_count;
+    edu_rng_gen_fill(&c->gen, c->stage, c->pend_count);
+    c->pending = true;
+    c->ops->schedule(c->opaque, c->dma_latency_ns);
 }
 
 static bool in_buffer(uint64_t addr, uint64_t count)
@@ -269,21 +367,9 @@ static bool dma_with_buffer(EduRngCore *c)
     return true;
 }
 
-static void dma_run(EduRngCore *c)
+/* A command ended: tell the guest. */
+static void dma_finish(EduRngCore *c, bool ok)
 {
-    bool ok;
-
-    c->xfer = 0;
-    c->status |= EDU_RNG_STATUS_BUSY;
-    if (c->dma_cmd & ~(uint64_t)EDU_RNG_DMA_CMD_MASK) {
-        core_error(c, "DMA command 0x%" PRIx64 " has reserved bits",
-                   c->dma_cmd);
-        ok = false;
-    } else if (c->dma_cmd & EDU_RNG_DMA_RNG) {
-        ok = dma_from_generator(c);
-    } else {
-        ok = dma_with_buffer(c);
-    }
     c->status &= ~EDU_RNG_STATUS_BUSY;
     c->dma_cmd &= ~(uint64_t)EDU_RNG_DMA_START;
     if (!ok) {
@@ -293,6 +379,42 @@ static void dma_run(EduRngCore *c)
         core_set_irq(c, c->irq_status |
                      (ok ? EDU_RNG_IRQ_DMA_DONE : EDU_RNG_IRQ_DMA_ERROR));
     }
+}
+
+static void dma_run(EduRngCore *c)
+{
+    c->xfer = 0;
+    c->status |= EDU_RNG_STATUS_BUSY;
+    if (c->dma_cmd & ~(uint64_t)EDU_RNG_DMA_CMD_MASK) {
+        core_error(c, "DMA command 0x%" PRIx64 " has reserved bits",
+                   c->dma_cmd);
+        dma_finish(c, false);
+    } else if (!(c->dma_cmd & EDU_RNG_DMA_RNG)) {
+        dma_finish(c, dma_with_buffer(c));
+    } else if (!generator_request_ok(c)) {
+        dma_finish(c, false);
+    } else if (c->dma_latency_ns && c->stage) {
+        dma_from_generator_later(c);
+    } else {
+        dma_finish(c, dma_from_generator(c));
+    }
+}
+
+void edu_rng_core_dma_complete(EduRngCore *c)
+{
+    bool ok;
+
+    if (!c->pending) {
+        return;
+    }
+    c->pending = false;
+    ok = c->ops->dma_write(c->opaque, c->pend_dst, c->stage, c->pend_count);
+    if (ok) {
+        c->xfer = c->pend_count;
+    } else {
+        core_error(c, "DMA write to 0x%" PRIx64 " failed", c->pend_dst);
+    }
+    dma_finish(c, ok);
 }
 
 static uint64_t *dma_reg(EduRngCore *c, uint64_t addr)
@@ -366,6 +488,10 @@ static void write_dma_reg(EduRngCore *c, uint64_t *reg, uint64_t addr,
 {
     unsigned shift = (addr & 4) * 8;
 
+    if (reg == &c->dma_cmd && (c->status & EDU_RNG_STATUS_BUSY)) {
+        core_error(c, "DMA command written while busy, ignored");
+        return;
+    }
     if (size == 8) {
         *reg = val;
     } else {
@@ -431,7 +557,8 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
 
 bool edu_rng_core_state_valid(const EduRngCore *c)
 {
+    /* a pending transfer completes before the state is saved */
     return c->gen.used <= sizeof(c->gen.block) &&
            !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
-           !(c->dma_cmd & EDU_RNG_DMA_START);
+           !(c->dma_cmd & EDU_RNG_DMA_START) && !c->pending;
 }

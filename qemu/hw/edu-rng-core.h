@@ -65,6 +65,7 @@
 #define EDU_RNG_DMA_MAX_MIN     4096u
 #define EDU_RNG_DMA_MAX_MAX     (16u << 20)
 #define EDU_RNG_DMA_MAX_DEFAULT (1u << 20)
+#define EDU_RNG_DMA_LATENCY_MAX 1000000000ull /* 1 s */
 
 /* ChaCha20 keystream (RFC 8439 block function, 64-bit block counter) */
 typedef struct EduRngGen {
@@ -93,12 +94,22 @@ typedef struct EduRngCoreOps {
     void (*get_entropy)(void *opaque, void *buf, size_t len);
     /* report something the guest did wrong */
     void (*guest_error)(void *opaque, const char *msg);
+    /* call edu_rng_core_dma_complete() in ns nanoseconds */
+    void (*schedule)(void *opaque, uint64_t ns);
 } EduRngCoreOps;
 
 typedef struct EduRngCore {
     const EduRngCoreOps *ops;
     void *opaque;
-    uint32_t dma_max;           /* configuration, not guest state */
+    /* configuration, not guest state */
+    uint32_t dma_max;
+    uint64_t dma_latency_ns;    /* 0: generator DMA completes at once */
+    uint8_t *stage;             /* dma_max bytes, for delayed transfers */
+
+    /* a delayed generator transfer: drawn, not yet written */
+    bool pending;
+    uint64_t pend_dst;
+    uint32_t pend_count;
 
     EduRngGen gen;
     uint32_t seed_hi;
@@ -115,6 +126,8 @@ typedef struct EduRngCore {
 void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
                        uint32_t dma_max);
 void edu_rng_core_reset(EduRngCore *c);
+/* End a delayed generator transfer (see EduRngCoreOps.schedule) */
+void edu_rng_core_dma_complete(EduRngCore *c);
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
                         unsigned size);

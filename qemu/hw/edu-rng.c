@@ -14,6 +14,7 @@
 #include "qemu/log.h"
 #include "qemu/module.h"
 #include "qemu/guest-random.h"
+#include "qemu/timer.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
@@ -28,10 +29,12 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
 struct EduRngState {
     PCIDevice pdev;
     MemoryRegion mmio;
+    QEMUTimer dma_timer;        /* ends delayed generator transfers */
     EduRngCore core;
 
     /* properties */
     uint32_t dma_max;
+    uint64_t dma_latency_ns;
     bool msi;
 };
 
@@ -76,12 +79,27 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
     qemu_log_mask(LOG_GUEST_ERROR, "edu-rng: %s\n", msg);
 }
 
+static void edu_rng_schedule(void *opaque, uint64_t ns)
+{
+    EduRngState *s = opaque;
+
+    timer_mod(&s->dma_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + ns);
+}
+
+static void edu_rng_dma_timer(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    edu_rng_core_dma_complete(&s->core);
+}
+
 static const EduRngCoreOps edu_rng_core_ops = {
     .dma_read = edu_rng_dma_read,
     .dma_write = edu_rng_dma_write,
     .irq_update = edu_rng_irq_update,
     .get_entropy = edu_rng_get_entropy,
     .guest_error = edu_rng_guest_error,
+    .schedule = edu_rng_schedule,
 };
 
 static uint64_t edu_rng_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -125,11 +143,21 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
                    EDU_RNG_DMA_MAX_MIN, EDU_RNG_DMA_MAX_MAX);
         return;
     }
+    if (s->dma_latency_ns > EDU_RNG_DMA_LATENCY_MAX) {
+        error_setg(errp, "edu-rng: dma-latency-ns must be at most %llu",
+                   (unsigned long long)EDU_RNG_DMA_LATENCY_MAX);
+        return;
+    }
     pci_config_set_interrupt_pin(pdev->config, 1);
     if (s->msi && msi_init(pdev, 0, 1, true, false, errp)) {
         return;
     }
     edu_rng_core_init(&s->core, &edu_rng_core_ops, s, s->dma_max);
+    s->core.dma_latency_ns = s->dma_latency_ns;
+    if (s->dma_latency_ns) {
+        s->core.stage = g_malloc(s->dma_max);
+    }
+    timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
     memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
                           "edu-rng-mmio", EDU_RNG_BAR_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
@@ -137,6 +165,10 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
 
 static void edu_rng_exit(PCIDevice *pdev)
 {
+    EduRngState *s = EDU_RNG(pdev);
+
+    timer_del(&s->dma_timer);
+    g_free(s->core.stage);
     msi_uninit(pdev);
 }
 
@@ -144,7 +176,18 @@ static void edu_rng_reset(DeviceState *dev)
 {
     EduRngState *s = EDU_RNG(dev);
 
+    timer_del(&s->dma_timer);
     edu_rng_core_reset(&s->core);
+}
+
+/* Finish a delayed transfer now rather than migrate its staged bytes. */
+static int edu_rng_pre_save(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    timer_del(&s->dma_timer);
+    edu_rng_core_dma_complete(&s->core);
+    return 0;
 }
 
 static int edu_rng_post_load(void *opaque, int version_id)
@@ -158,6 +201,7 @@ static const VMStateDescription vmstate_edu_rng = {
     .name = TYPE_EDU_RNG,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = edu_rng_pre_save,
     .post_load = edu_rng_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(pdev, EduRngState),
@@ -182,6 +226,7 @@ static const VMStateDescription vmstate_edu_rng = {
 static Property edu_rng_properties[] = {
     DEFINE_PROP_UINT32("dma-max", EduRngState, dma_max,
                        EDU_RNG_DMA_MAX_DEFAULT),
+    DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
     DEFINE_PROP_END_OF_LIST(),
 };
@@ -203,6 +248,8 @@ static void edu_rng_class_init(ObjectClass *oc, void *data)
     device_class_set_props(dc, edu_rng_properties);
     object_class_property_set_description(oc, "dma-max",
         "largest generator DMA transfer in bytes (4096..16777216)");
+    object_class_property_set_description(oc, "dma-latency-ns",
+        "simulated latency of a generator DMA transfer (0..1000000000)");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

@@ -55,12 +55,20 @@ static void fake_error(void *opaque, const char *msg)
 		fprintf(stderr, "# guest error: %s\n", msg);
 }
 
+static uint64_t scheduled_ns;
+
+static void fake_schedule(void *opaque, uint64_t ns)
+{
+	scheduled_ns = ns;
+}
+
 static const EduRngCoreOps ops = {
 	.dma_read = fake_dma_read,
 	.dma_write = fake_dma_write,
 	.irq_update = fake_irq_update,
 	.get_entropy = fake_entropy,
 	.guest_error = fake_error,
+	.schedule = fake_schedule,
 };
 
 static void check(bool ok, const char *what)
@@ -279,6 +287,47 @@ static void test_dma_generator(void)
 	      "1 MiB generator DMA (DMA_MAX) succeeds");
 }
 
+/* dma-latency-ns: bytes drawn at the start, written at completion. */
+static void test_dma_latency(void)
+{
+	static uint8_t stage[1u << 20], want[8192];
+	EduRngCore c;
+	EduRngGen g;
+
+	core_new(&c);
+	c.dma_latency_ns = 50000;
+	c.stage = stage;
+	seed(&c, 11);
+	edu_rng_gen_seed(&g, 11);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	memset(ram, 0, 8192);
+	scheduled_ns = 0;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(scheduled_ns == 50000 &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
+	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == 0 && ram[0] == 0 && !ram[4095],
+	      "delayed DMA: BUSY, no interrupt and no bytes before completion");
+	edu_rng_core_write(&c, EDU_RNG_REG_DMA_CMD, RNG_CMD, 8);
+	check(errors_logged == 1, "a command while BUSY is logged and ignored");
+	/* a seed meanwhile does not change the bytes already drawn */
+	seed(&c, 12);
+	edu_rng_core_dma_complete(&c);
+	check(!memcmp(ram, want, 4096) && rd(&c, EDU_RNG_REG_XFER) == 4096 &&
+	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      !(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY),
+	      "completion writes the bytes drawn at the start, raises DMA_DONE");
+	edu_rng_core_dma_complete(&c);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      errors_logged == 1, "a late second completion does nothing");
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	memset(ram, 0, 4096);
+	edu_rng_core_dma_complete(&c);
+	check(!ram[0] && !ram[4095] && rd(&c, EDU_RNG_REG_STATUS) == 0 &&
+	      edu_rng_core_state_valid(&c),
+	      "reset cancels a delayed transfer");
+}
+
 static void test_dma_buffer(void)
 {
 	EduRngCore c;
@@ -400,6 +449,7 @@ int main(void)
 	test_registers();
 	test_dma_generator();
 	test_dma_buffer();
+	test_dma_latency();
 	test_dma_invalid();
 	test_bad_access();
 	test_state_valid();

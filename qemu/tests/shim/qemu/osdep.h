@@ -8,4 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* what QEMU's compiler.h and config-host.h say about the host */
+#define HOST_BIG_ENDIAN (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+#if defined(__x86_64__) && defined(__linux__)
+#define CONFIG_AVX2_OPT 1
+#endif
 #endif
