@@ -248,6 +248,8 @@ static void core_host_key(EduRngCore *c)
 void edu_rng_core_reset(EduRngCore *c)
 {
     c->pending = false;
+    c->hung = false;
+    c->fault = 0;
     c->seed_hi = 0;
     c->status = 0;
     c->xfer = 0;
@@ -292,12 +294,18 @@ static bool generator_request_ok(EduRngCore *c)
     return true;
 }
 
+/* Bytes a generator command moves: all, or half under FAULT_SHORT */
+static uint32_t generator_count(EduRngCore *c)
+{
+    return c->fault & EDU_RNG_FAULT_SHORT ? c->dma_count / 2 : c->dma_count;
+}
+
 /* Generator -> guest RAM at dma_dst, now */
 static bool dma_from_generator(EduRngCore *c)
 {
     uint8_t chunk[GEN_CHUNK];
     EduRngGen saved;
-    uint64_t dst = c->dma_dst, count = c->dma_count;
+    uint64_t dst = c->dma_dst, count = generator_count(c);
     uint32_t n;
 
     while (c->xfer < count) {
@@ -320,13 +328,13 @@ static bool dma_from_generator(EduRngCore *c)
  * With a simulated latency the bytes are drawn from the stream when the
  * command starts, and written to the guest when it completes.
  */
-static void dma_from_generator_later(EduRngCore *c)
+static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
 {
     c->pend_dst = c->dma_dst;
-    c->pend_count = c->dma_count;
+    c->pend_count = generator_count(c);
     edu_rng_gen_fill(&c->gen, c->stage, c->pend_count);
     c->pending = true;
-    c->ops->schedule(c->opaque, c->dma_latency_ns);
+    c->ops->schedule(c->opaque, ns);
 }
 
 static bool in_buffer(uint64_t addr, uint64_t count)
@@ -367,17 +375,28 @@ static bool dma_with_buffer(EduRngCore *c)
     return true;
 }
 
-/* A command ended: tell the guest. */
+/* A command ended: tell the guest (or, under FAULT_LOST_IRQ, forget to). */
 static void dma_finish(EduRngCore *c, bool ok)
 {
+    uint32_t cause = ok ? EDU_RNG_IRQ_DMA_DONE : EDU_RNG_IRQ_DMA_ERROR;
+
     c->status &= ~EDU_RNG_STATUS_BUSY;
     c->dma_cmd &= ~(uint64_t)EDU_RNG_DMA_START;
     if (!ok) {
         c->status |= EDU_RNG_STATUS_ERROR;
     }
-    if (c->dma_cmd & EDU_RNG_DMA_IRQ) {
-        core_set_irq(c, c->irq_status |
-                     (ok ? EDU_RNG_IRQ_DMA_DONE : EDU_RNG_IRQ_DMA_ERROR));
+    if (ok && (c->dma_cmd & EDU_RNG_DMA_RNG) &&
+        (c->fault & EDU_RNG_FAULT_BAD_XFER)) {
+        c->xfer += EDU_RNG_BUF_SIZE;
+    }
+    if (!(c->dma_cmd & EDU_RNG_DMA_IRQ)) {
+        return;
+    }
+    if ((c->dma_cmd & EDU_RNG_DMA_RNG) &&
+        (c->fault & EDU_RNG_FAULT_LOST_IRQ)) {
+        c->irq_status |= cause;
+    } else {
+        core_set_irq(c, c->irq_status | cause);
     }
 }
 
@@ -393,8 +412,14 @@ static void dma_run(EduRngCore *c)
         dma_finish(c, dma_with_buffer(c));
     } else if (!generator_request_ok(c)) {
         dma_finish(c, false);
+    } else if (c->fault & EDU_RNG_FAULT_DMA_ERROR) {
+        dma_finish(c, false);
+    } else if (c->fault & EDU_RNG_FAULT_HANG) {
+        c->hung = true;         /* BUSY until CTRL.ABORT or a reset */
+    } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->stage) {
+        dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
     } else if (c->dma_latency_ns && c->stage) {
-        dma_from_generator_later(c);
+        dma_from_generator_later(c, c->dma_latency_ns);
     } else {
         dma_finish(c, dma_from_generator(c));
     }
@@ -465,7 +490,8 @@ uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size)
         return EDU_RNG_ID;
     case EDU_RNG_REG_CAPS:
         return EDU_RNG_CAP_DMA_RNG | EDU_RNG_CAP_DMA64 |
-               EDU_RNG_CAP_SEED64 | EDU_RNG_CAP_XFER;
+               EDU_RNG_CAP_SEED64 | EDU_RNG_CAP_XFER | EDU_RNG_CAP_ABORT |
+               (c->fault_injection ? EDU_RNG_CAP_FAULT : 0);
     case EDU_RNG_REG_SEED_HI:
         return c->seed_hi;
     case EDU_RNG_REG_DMA_MAX:
@@ -478,6 +504,11 @@ uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size)
         return c->status;
     case EDU_RNG_REG_IRQ_STATUS:
         return c->irq_status;
+    case EDU_RNG_REG_FAULT:
+        if (c->fault_injection) {
+            return c->fault;
+        }
+        break;
     }
     core_error(c, "read of unknown register 0x%" PRIx64, addr);
     return ~0ull;
@@ -510,9 +541,30 @@ static void write_ctrl(EduRngCore *c, uint32_t val)
     }
     if (val & EDU_RNG_CTRL_RESET) {
         edu_rng_core_reset(c);
-    } else if (val & EDU_RNG_CTRL_UNSEED) {
+        return;
+    }
+    if (val & EDU_RNG_CTRL_ABORT) {
+        /* a delayed transfer's drawn bytes are lost; a hung one drew none */
+        c->pending = false;
+        c->hung = false;
+        c->status &= ~EDU_RNG_STATUS_BUSY;
+        c->dma_cmd &= ~(uint64_t)EDU_RNG_DMA_START;
+    }
+    if (val & EDU_RNG_CTRL_UNSEED) {
         core_host_key(c);
     }
+}
+
+static void write_fault(EduRngCore *c, uint32_t val)
+{
+    if (val & ~EDU_RNG_FAULT_MASK) {
+        core_error(c, "FAULT 0x%x has reserved bits", val);
+        return;
+    }
+    if (val & EDU_RNG_FAULT_SPURIOUS) {
+        core_set_irq(c, c->irq_status | EDU_RNG_IRQ_DMA_DONE);
+    }
+    c->fault = val & ~EDU_RNG_FAULT_SPURIOUS;
 }
 
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
@@ -540,6 +592,12 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
     case EDU_RNG_REG_CTRL:
         write_ctrl(c, val);
         return;
+    case EDU_RNG_REG_FAULT:
+        if (c->fault_injection) {
+            write_fault(c, val);
+            return;
+        }
+        break;
     case EDU_RNG_REG_STATUS:
         c->status &= ~(val & EDU_RNG_STATUS_ERROR);
         return;
@@ -558,7 +616,15 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
 bool edu_rng_core_state_valid(const EduRngCore *c)
 {
     /* a pending transfer completes before the state is saved */
-    return c->gen.used <= sizeof(c->gen.block) &&
-           !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
-           !(c->dma_cmd & EDU_RNG_DMA_START) && !c->pending;
+    if (c->pending || c->gen.used > sizeof(c->gen.block) ||
+        (c->fault & ~EDU_RNG_FAULT_MASK)) {
+        return false;
+    }
+    /* only a hung command (an injected fault) is saved while busy */
+    if (c->hung) {
+        return (c->status & EDU_RNG_STATUS_BUSY) &&
+               (c->dma_cmd & EDU_RNG_DMA_START);
+    }
+    return !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
+           !(c->dma_cmd & EDU_RNG_DMA_START);
 }

@@ -26,6 +26,7 @@
 #define EDU_RNG_REG_XFER        0x1c    /* R: bytes moved by the last DMA */
 #define EDU_RNG_REG_STATUS      0x20    /* RW: EDU_RNG_STATUS_* */
 #define EDU_RNG_REG_IRQ_STATUS  0x24    /* R: pending interrupt causes */
+#define EDU_RNG_REG_FAULT       0x30    /* RW: EDU_RNG_FAULT_*, if enabled */
 #define EDU_RNG_REG_IRQ_RAISE   0x60    /* W: set interrupt causes */
 #define EDU_RNG_REG_IRQ_ACK     0x64    /* W: clear interrupt causes */
 #define EDU_RNG_REG_DMA_SRC     0x80    /* RW, 64 bits */
@@ -40,10 +41,25 @@
 #define EDU_RNG_CAP_DMA64       (1u << 1) /* 64-bit DMA addresses */
 #define EDU_RNG_CAP_SEED64      (1u << 2) /* SEED_HI register */
 #define EDU_RNG_CAP_XFER        (1u << 3) /* XFER register */
+#define EDU_RNG_CAP_ABORT       (1u << 4) /* CTRL.ABORT */
+#define EDU_RNG_CAP_FAULT       (1u << 5) /* FAULT register enabled */
+
+/* Injected faults, applied to generator transfers while set */
+#define EDU_RNG_FAULT_DMA_ERROR (1u << 0) /* fail: nothing moved */
+#define EDU_RNG_FAULT_HANG      (1u << 1) /* never complete */
+#define EDU_RNG_FAULT_LOST_IRQ  (1u << 2) /* complete, signal nothing */
+#define EDU_RNG_FAULT_SHORT     (1u << 3) /* move half, say so in XFER */
+#define EDU_RNG_FAULT_BAD_XFER  (1u << 4) /* move all, XFER says more */
+#define EDU_RNG_FAULT_SLOW      (1u << 5) /* take 200 ms */
+#define EDU_RNG_FAULT_SPURIOUS  (1u << 6) /* raise DMA_DONE now; not kept */
+#define EDU_RNG_FAULT_MASK      0x7fu
+#define EDU_RNG_FAULT_SLOW_NS   200000000ull
 
 #define EDU_RNG_CTRL_RESET      (1u << 0) /* reset the whole device */
 #define EDU_RNG_CTRL_UNSEED     (1u << 1) /* back to host entropy */
-#define EDU_RNG_CTRL_MASK       (EDU_RNG_CTRL_RESET | EDU_RNG_CTRL_UNSEED)
+#define EDU_RNG_CTRL_ABORT      (1u << 2) /* end a running DMA command */
+#define EDU_RNG_CTRL_MASK       (EDU_RNG_CTRL_RESET | EDU_RNG_CTRL_UNSEED | \
+                                 EDU_RNG_CTRL_ABORT)
 
 #define EDU_RNG_STATUS_BUSY     (1u << 0) /* a DMA command is running */
 #define EDU_RNG_STATUS_ERROR    (1u << 1) /* a command failed; write 1 clears */
@@ -105,6 +121,7 @@ typedef struct EduRngCore {
     uint32_t dma_max;
     uint64_t dma_latency_ns;    /* 0: generator DMA completes at once */
     uint8_t *stage;             /* dma_max bytes, for delayed transfers */
+    bool fault_injection;       /* the FAULT register is there */
 
     /* a delayed generator transfer: drawn, not yet written */
     bool pending;
@@ -121,6 +138,8 @@ typedef struct EduRngCore {
     uint64_t dma_count;
     uint64_t dma_cmd;
     uint8_t dma_buf[EDU_RNG_BUF_SIZE];
+    uint32_t fault;
+    bool hung;                  /* a command under FAULT_HANG */
 } EduRngCore;
 
 void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,

@@ -36,6 +36,7 @@ struct EduRngState {
     uint32_t dma_max;
     uint64_t dma_latency_ns;
     bool msi;
+    bool fault_injection;
 };
 
 static bool edu_rng_dma_read(void *opaque, uint64_t addr, void *buf,
@@ -154,7 +155,8 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     }
     edu_rng_core_init(&s->core, &edu_rng_core_ops, s, s->dma_max);
     s->core.dma_latency_ns = s->dma_latency_ns;
-    if (s->dma_latency_ns) {
+    s->core.fault_injection = s->fault_injection;
+    if (s->dma_latency_ns || s->fault_injection) {
         s->core.stage = g_malloc(s->dma_max);
     }
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
@@ -219,6 +221,8 @@ static const VMStateDescription vmstate_edu_rng = {
         VMSTATE_UINT64(core.dma_count, EduRngState),
         VMSTATE_UINT64(core.dma_cmd, EduRngState),
         VMSTATE_UINT8_ARRAY(core.dma_buf, EduRngState, EDU_RNG_BUF_SIZE),
+        VMSTATE_UINT32(core.fault, EduRngState),
+        VMSTATE_BOOL(core.hung, EduRngState),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -228,6 +232,7 @@ static Property edu_rng_properties[] = {
                        EDU_RNG_DMA_MAX_DEFAULT),
     DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
+    DEFINE_PROP_BOOL("fault-injection", EduRngState, fault_injection, false),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -250,6 +255,8 @@ static void edu_rng_class_init(ObjectClass *oc, void *data)
         "largest generator DMA transfer in bytes (4096..16777216)");
     object_class_property_set_description(oc, "dma-latency-ns",
         "simulated latency of a generator DMA transfer (0..1000000000)");
+    object_class_property_set_description(oc, "fault-injection",
+        "expose the FAULT register, for tests (off)");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

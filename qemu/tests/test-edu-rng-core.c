@@ -328,6 +328,84 @@ static void test_dma_latency(void)
 	      "reset cancels a delayed transfer");
 }
 
+/* Injected faults, one by one, as the driver will meet them. */
+static void test_faults(void)
+{
+	static uint8_t stage[1u << 20], want[16384];
+	EduRngCore c;
+	EduRngGen g;
+	uint32_t v;
+
+	core_new(&c);
+	check((uint32_t)rd(&c, EDU_RNG_REG_FAULT) == ~0u && errors_logged == 1,
+	      "FAULT is not there without fault-injection");
+	core_new(&c);
+	c.fault_injection = true;
+	c.stage = stage;
+	check(rd(&c, EDU_RNG_REG_CAPS) & EDU_RNG_CAP_FAULT, "CAPS.FAULT");
+	seed(&c, 21);
+	edu_rng_gen_seed(&g, 21);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	memset(ram, 0, 8192);
+
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_DMA_ERROR);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+	      !ram[0] && !ram[4095], "FAULT_DMA_ERROR: error, nothing moved");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+	wr(&c, EDU_RNG_REG_STATUS, EDU_RNG_STATUS_ERROR);
+
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_HANG);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check((rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
+	      !rd(&c, EDU_RNG_REG_IRQ_STATUS) && !ram[0],
+	      "FAULT_HANG: busy, no interrupt, no bytes");
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_ABORT);
+	check(!(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_SEEDED),
+	      "CTRL.ABORT ends it and keeps the seed");
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(!memcmp(ram, want, 4096),
+	      "the stream goes on with no gap after an error and an abort");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_LOST_IRQ);
+	v = irq_updates;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(irq_updates == v && irq_level == 0 &&
+	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      !memcmp(ram, want + 4096, 4096),
+	      "FAULT_LOST_IRQ: bytes and IRQ_STATUS, but no interrupt");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_SHORT);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(rd(&c, EDU_RNG_REG_XFER) == 2048 &&
+	      !memcmp(ram, want + 8192, 2048),
+	      "FAULT_SHORT: half moved, XFER says so");
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_BAD_XFER);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(rd(&c, EDU_RNG_REG_XFER) == 4096 + EDU_RNG_BUF_SIZE &&
+	      !memcmp(ram, want + 10240, 4096),
+	      "FAULT_BAD_XFER: all moved, XFER wrong");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_SLOW);
+	scheduled_ns = 0;
+	dma(&c, 0, RAM_BASE, 64, RNG_CMD);
+	check(scheduled_ns == EDU_RNG_FAULT_SLOW_NS &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY),
+	      "FAULT_SLOW: a delayed transfer");
+	edu_rng_core_dma_complete(&c);
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_SPURIOUS);
+	check(rd(&c, EDU_RNG_REG_FAULT) == 0 &&
+	      (irq_level & EDU_RNG_IRQ_DMA_DONE),
+	      "FAULT_SPURIOUS raises DMA_DONE once and is not kept");
+	wr(&c, EDU_RNG_REG_FAULT, 0x80);
+	check(errors_logged == 1, "FAULT reserved bits are a logged error");
+}
+
 static void test_dma_buffer(void)
 {
 	EduRngCore c;
@@ -450,6 +528,7 @@ int main(void)
 	test_dma_generator();
 	test_dma_buffer();
 	test_dma_latency();
+	test_faults();
 	test_dma_invalid();
 	test_bad_access();
 	test_state_valid();

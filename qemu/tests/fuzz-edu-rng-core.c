@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libFuzzer target: random MMIO reads and writes, DMA requests, delayed
+ * completions and resets against the edu-rng device core, under ASan and
+ * UBSan.  Besides "no crash, no sanitizer report" it checks invariants a
+ * guest relies on.  Each input is a list of 12-byte operations.
+ */
+
+#include "qemu/osdep.h"
+#include "edu-rng-core.h"
+
+#define RAM_BASE 0x10000ull
+#define RAM_SIZE (64u << 10)
+#define DMA_MAX (64u << 10)
+
+static uint8_t ram[RAM_SIZE];
+static uint8_t stage[DMA_MAX];
+static uint32_t irq_level;
+static int scheduled;
+
+static bool in_ram(uint64_t addr, uint32_t len)
+{
+	return addr >= RAM_BASE && addr - RAM_BASE <= RAM_SIZE &&
+	       len <= RAM_SIZE - (addr - RAM_BASE);
+}
+
+static bool f_read(void *o, uint64_t addr, void *buf, uint32_t len)
+{
+	if (!in_ram(addr, len))
+		return false;
+	memcpy(buf, ram + (addr - RAM_BASE), len);
+	return true;
+}
+
+static bool f_write(void *o, uint64_t addr, const void *buf, uint32_t len)
+{
+	if (!in_ram(addr, len))
+		return false;
+	memcpy(ram + (addr - RAM_BASE), buf, len);
+	return true;
+}
+
+static void f_irq(void *o, uint32_t old, uint32_t new_status)
+{
+	if (old == new_status)
+		abort();	/* only changes are reported */
+	irq_level = new_status;
+}
+
+static void f_entropy(void *o, void *buf, size_t len)
+{
+	memset(buf, 0x5a, len);
+}
+
+static void f_error(void *o, const char *msg)
+{
+	if (!msg[0])
+		abort();
+}
+
+static void f_schedule(void *o, uint64_t ns)
+{
+	scheduled++;
+}
+
+static const EduRngCoreOps ops = {
+	.dma_read = f_read,
+	.dma_write = f_write,
+	.irq_update = f_irq,
+	.get_entropy = f_entropy,
+	.guest_error = f_error,
+	.schedule = f_schedule,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	EduRngCore c;
+
+	irq_level = 0;
+	scheduled = 0;
+	edu_rng_core_init(&c, &ops, NULL, DMA_MAX);
+	if (size && data[0] & 1) {
+		c.dma_latency_ns = 1000;
+		c.stage = stage;
+	}
+	if (size && data[0] & 2) {
+		c.fault_injection = true;
+		c.stage = stage;
+	}
+	for (size_t i = 1; i + 12 <= size; i += 12) {
+		const uint8_t *op = data + i;
+		/* offsets mostly near the registers, sometimes anywhere */
+		uint64_t addr = op[1] & 0x80 ? (uint64_t)op[2] << 12 | op[3] :
+			       (op[2] & 0xff);
+		unsigned int sizes[] = { 1, 2, 4, 8 };
+		unsigned int sz = sizes[op[1] & 3];
+		uint64_t val;
+
+		memcpy(&val, op + 4, 8);
+		/* keep DMA addresses near the fake RAM often enough */
+		if ((op[1] & 0x70) == 0x10)
+			val = RAM_BASE + (val % (RAM_SIZE + 64));
+		switch (op[0] % 5) {
+		case 0:
+			edu_rng_core_read(&c, addr, sz);
+			break;
+		case 1:
+		case 2:
+			edu_rng_core_write(&c, addr, val, sz);
+			break;
+		case 3:
+			edu_rng_core_dma_complete(&c);
+			break;
+		case 4:
+			if (op[1] == 0xff)
+				edu_rng_core_reset(&c);
+			break;
+		}
+		/*
+		 * What a guest relies on.  The line follows IRQ_STATUS, but
+		 * for causes FAULT_LOST_IRQ set without signalling them.
+		 */
+		if (irq_level & ~c.irq_status ||
+		    (!c.fault_injection && irq_level != c.irq_status))
+			abort();
+		if ((c.pending || c.hung) != !!(c.status & EDU_RNG_STATUS_BUSY))
+			abort();
+		if (c.xfer > DMA_MAX + EDU_RNG_BUF_SIZE || c.gen.used > 64)
+			abort();
+	}
+	/* what migration relies on: once flushed, the state loads back */
+	edu_rng_core_dma_complete(&c);
+	if (!edu_rng_core_state_valid(&c))
+		abort();
+	return 0;
+}
