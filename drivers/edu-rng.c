@@ -36,8 +36,20 @@
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/wait.h>
 #include <uapi/linux/edu-rng.h>
+
+/*
+ * The hwrng quality while seeded: no entropy.  Since 6.2 hwrng_register()
+ * reads 0 as "unknown" and puts default_quality (1024) instead, so there 1
+ * (1/1024 bit per bit) is the least it keeps.
+ */
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+#define EDU_RNG_SEEDED_QUALITY	1
+#else
+#define EDU_RNG_SEEDED_QUALITY	0
+#endif
 
 #define EDU_RNG_REG_SEED	0x04
 #define EDU_RNG_REG_ID		0x08
@@ -53,6 +65,11 @@
 #define EDU_RNG_REG_DMA_COUNT	0x90
 #define EDU_RNG_REG_DMA_CMD	0x98
 
+/* 6.8 renamed PCI_IRQ_LEGACY */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX		PCI_IRQ_LEGACY
+#endif
+
 #define EDU_RNG_ID_DEVICE(id)	((id) >> 16)
 #define EDU_RNG_ID_MAJOR(id)	(((id) >> 8) & 0xff)
 
@@ -60,11 +77,13 @@
 #define EDU_RNG_CAP_DMA64	BIT(1)
 #define EDU_RNG_CAP_SEED64	BIT(2)
 #define EDU_RNG_CAP_XFER	BIT(3)
+#define EDU_RNG_CAP_ABORT	BIT(4)
 #define EDU_RNG_CAPS_NEEDED	(EDU_RNG_CAP_DMA_RNG | EDU_RNG_CAP_SEED64 | \
-				 EDU_RNG_CAP_XFER)
+				 EDU_RNG_CAP_XFER | EDU_RNG_CAP_ABORT)
 
 #define EDU_RNG_CTRL_RESET	BIT(0)
 #define EDU_RNG_CTRL_UNSEED	BIT(1)
+#define EDU_RNG_CTRL_ABORT	BIT(2)
 
 #define EDU_RNG_STATUS_ERROR	BIT(1)
 
@@ -104,6 +123,15 @@ struct edu_rng_buf {
 	dma_addr_t dma;
 	enum edu_rng_buf_state state;
 	u32 gen;		/* stream generation of its bytes */
+};
+
+/* What went wrong, for the user (sysfs stats/); under edu_rng.lock */
+struct edu_rng_stats {
+	u64 transfers;		/* completed, good */
+	u64 errors;		/* reported failed, or a wrong byte count */
+	u64 timeouts;		/* never completed: aborted */
+	u64 lost_irqs;		/* completed without an interrupt */
+	u64 spurious_irqs;	/* an interrupt for no transfer */
 };
 
 struct edu_rng {
@@ -147,6 +175,7 @@ struct edu_rng {
 	int error;		/* a failed transfer, reported to one reader */
 	bool gone;		/* unbound: readers get -ENODEV */
 	wait_queue_head_t wait;	/* readers waiting for a full buffer */
+	struct edu_rng_stats stats;
 };
 
 static DEFINE_IDA(edu_rng_ida);
@@ -166,7 +195,12 @@ static void edu_rng_kick(struct edu_rng *priv)
 	void __iomem *base = priv->base;
 
 	lockdep_assert_held(&priv->lock);
-	if (priv->dma_busy || priv->gone || b->state != EDU_RNG_BUF_FREE)
+	/*
+	 * After a failed transfer, wait until a reader has been told: each
+	 * error reported stands for one gap in the stream, where it was.
+	 */
+	if (priv->dma_busy || priv->gone || priv->error ||
+	    b->state != EDU_RNG_BUF_FREE)
 		return;
 	b->state = EDU_RNG_BUF_DMA;
 	b->gen = priv->gen;
@@ -189,6 +223,7 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 
 	lockdep_assert_held(&priv->lock);
 	if (!priv->dma_busy || b->state != EDU_RNG_BUF_DMA) {
+		priv->stats.spurious_irqs++;
 		dev_warn_ratelimited(dev, "spurious DMA interrupt (%#x)\n", cause);
 		return;
 	}
@@ -200,11 +235,13 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 		iowrite32(EDU_RNG_STATUS_ERROR, priv->base + EDU_RNG_REG_STATUS);
 		b->state = EDU_RNG_BUF_FREE;
 		priv->error = -EIO;
+		priv->stats.errors++;
 	} else if (b->gen != priv->gen) {
 		/* filled before a seed: refill the same buffer */
 		b->state = EDU_RNG_BUF_FREE;
 		edu_rng_kick(priv);
 	} else {
+		priv->stats.transfers++;
 		/* pairs with smp_load_acquire() in edu_rng_take() */
 		smp_store_release(&b->state, EDU_RNG_BUF_FULL);
 		priv->fill = (priv->fill + 1) % EDU_RNG_NR_BUFS;
@@ -260,18 +297,51 @@ static void edu_rng_reset_device(struct edu_rng *priv)
 			priv->bufs[i].state = EDU_RNG_BUF_FREE;
 }
 
-/* A transfer outlived its timeout: reset the device, fail this read. */
+/*
+ * No full buffer: report a failed transfer, once, to this reader; or start
+ * one.  Not both: after an error the next read retries, so a failing
+ * device costs one transfer per read, and the error is not left pending
+ * for a later reader after the device recovers.
+ */
+static int edu_rng_error_or_kick(struct edu_rng *priv)
+{
+	int ret = priv->error;
+
+	lockdep_assert_held(&priv->lock);
+	priv->error = 0;
+	if (ret)
+		return ret;
+	edu_rng_kick(priv);
+	return -EAGAIN;
+}
+
+/*
+ * A transfer outlived its timeout.  If the device finished it and only the
+ * interrupt was lost, complete it now: nothing is lost.  Otherwise abort
+ * it, which keeps the device's stream where it was, and fail this read.
+ */
 static int edu_rng_check_timeout(struct edu_rng *priv)
 {
+	u32 cause;
 	int ret = 0;
 
 	spin_lock_irq(&priv->lock);
 	if (priv->dma_busy &&
 	    time_after(jiffies, priv->dma_start + EDU_RNG_DMA_TIMEOUT)) {
-		dev_err_ratelimited(&priv->pdev->dev, "DMA timed out, resetting\n");
-		edu_rng_reset_device(priv);
-		edu_rng_kick(priv);
-		ret = -EIO;
+		cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
+		if (cause != ~0U && cause & EDU_RNG_IRQ_DMA) {
+			priv->stats.lost_irqs++;
+			iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
+			edu_rng_dma_done(priv, cause);
+		} else {
+			dev_err_ratelimited(&priv->pdev->dev,
+					    "DMA timed out, aborting it\n");
+			iowrite32(EDU_RNG_CTRL_ABORT, priv->base + EDU_RNG_REG_CTRL);
+			priv->bufs[priv->fill].state = EDU_RNG_BUF_FREE;
+			priv->dma_busy = false;
+			priv->stats.timeouts++;
+			ret = -EIO;
+		}
 	}
 	spin_unlock_irq(&priv->lock);
 	return ret;
@@ -306,11 +376,8 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 		/* pairs with smp_store_release() in edu_rng_dma_done() */
 		if (smp_load_acquire(&b->state) != EDU_RNG_BUF_FULL) {
 			spin_lock_irq(&priv->lock);
-			if (b->state != EDU_RNG_BUF_FULL) {
-				ret = priv->error ? priv->error : -EAGAIN;
-				priv->error = 0;
-				edu_rng_kick(priv);
-			}
+			if (b->state != EDU_RNG_BUF_FULL)
+				ret = edu_rng_error_or_kick(priv);
 			spin_unlock_irq(&priv->lock);
 			if (ret)
 				break;
@@ -395,6 +462,51 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 	return done ? done : -EAGAIN;
 }
 
+/* Bytes a reader can take without waiting; read_lock held. */
+static size_t edu_rng_avail(struct edu_rng *priv)
+{
+	unsigned int next = (priv->head + 1) % EDU_RNG_NR_BUFS;
+	size_t n = 0;
+
+	lockdep_assert_held(&priv->read_lock);
+	/* both pair with smp_store_release() in edu_rng_dma_done() */
+	if (smp_load_acquire(&priv->bufs[priv->head].state) == EDU_RNG_BUF_FULL) {
+		n = priv->buf_size - priv->pos;
+		/* see above */
+		if (smp_load_acquire(&priv->bufs[next].state) == EDU_RNG_BUF_FULL)
+			n += priv->buf_size;
+	}
+	return n;
+}
+
+/*
+ * All @len (at most one buffer) bytes or none, for the RAND ioctl: a
+ * non-blocking caller that cannot have them all must not lose a part.
+ */
+static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
+			   bool wait)
+{
+	ssize_t ret;
+
+	for (;;) {
+		if (mutex_lock_interruptible(&priv->read_lock))
+			return -EINTR;
+		if (edu_rng_avail(priv) >= len) {
+			ret = edu_rng_take(priv, dst, len, false);
+		} else {
+			spin_lock_irq(&priv->lock);
+			ret = priv->gone ? -ENODEV : edu_rng_error_or_kick(priv);
+			spin_unlock_irq(&priv->lock);
+		}
+		mutex_unlock(&priv->read_lock);
+		if (ret != -EAGAIN || !wait)
+			return ret < 0 ? ret : 0;
+		ret = edu_rng_wait(priv);
+		if (ret)
+			return ret;
+	}
+}
+
 /*
  * Copy the next EDU_RNG_HW_CHUNK bytes of the ring to the hwrng side's
  * cache.  Called under the core's reading_mutex.  0, or -EAGAIN (none
@@ -413,13 +525,10 @@ static int edu_rng_hw_refill(struct edu_rng *priv, bool wait)
 		b = &priv->bufs[priv->head];
 		ret = 0;
 		spin_lock_irq(&priv->lock);
-		if (priv->gone) {
+		if (priv->gone)
 			ret = -ENODEV;
-		} else if (b->state != EDU_RNG_BUF_FULL) {
-			ret = priv->error ? priv->error : -EAGAIN;
-			priv->error = 0;
-			edu_rng_kick(priv);
-		}
+		else if (b->state != EDU_RNG_BUF_FULL)
+			ret = edu_rng_error_or_kick(priv);
 		spin_unlock_irq(&priv->lock);
 		if (!ret) {
 			/* full, and ours under read_lock */
@@ -494,7 +603,7 @@ static int edu_rng_register(struct edu_rng *priv)
 
 	lockdep_assert_held(&priv->mode_lock);
 	/* a seeded stream is deterministic: credit no entropy for it */
-	priv->hwrng.quality = priv->seeded ? 0 : EDU_RNG_QUALITY;
+	priv->hwrng.quality = priv->seeded ? EDU_RNG_SEEDED_QUALITY : EDU_RNG_QUALITY;
 	ret = hwrng_register(&priv->hwrng);
 	if (ret)
 		dev_err(&priv->pdev->dev, "cannot register hwrng: %d\n", ret);
@@ -601,7 +710,60 @@ static struct attribute *edu_rng_attrs[] = {
 	&dev_attr_mode.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(edu_rng);
+
+static const struct attribute_group edu_rng_group = {
+	.attrs = edu_rng_attrs,
+};
+
+/* stats/<counter>: one read-only u64 each, found by its offset */
+struct edu_rng_stat_attr {
+	struct device_attribute attr;
+	size_t offset;
+};
+
+static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct edu_rng *priv = dev_get_drvdata(dev);
+	size_t offset = container_of(attr, struct edu_rng_stat_attr, attr)->offset;
+	u64 val;
+
+	spin_lock_irq(&priv->lock);
+	val = *(u64 *)((u8 *)&priv->stats + offset);
+	spin_unlock_irq(&priv->lock);
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+#define EDU_RNG_STAT_OFF(f)	offsetof(struct edu_rng_stats, f)
+
+static struct edu_rng_stat_attr edu_rng_stats_attr[] = {
+	{ __ATTR(transfers, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(transfers) },
+	{ __ATTR(errors, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(errors) },
+	{ __ATTR(timeouts, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(timeouts) },
+	{ __ATTR(lost_irqs, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(lost_irqs) },
+	{ __ATTR(spurious_irqs, 0444, stat_show, NULL),
+	  EDU_RNG_STAT_OFF(spurious_irqs) },
+};
+
+static struct attribute *edu_rng_stat_attrs[] = {
+	&edu_rng_stats_attr[0].attr.attr,
+	&edu_rng_stats_attr[1].attr.attr,
+	&edu_rng_stats_attr[2].attr.attr,
+	&edu_rng_stats_attr[3].attr.attr,
+	&edu_rng_stats_attr[4].attr.attr,
+	NULL
+};
+
+static const struct attribute_group edu_rng_stat_group = {
+	.name = "stats",
+	.attrs = edu_rng_stat_attrs,
+};
+
+static const struct attribute_group *edu_rng_groups[] = {
+	&edu_rng_group,
+	&edu_rng_stat_group,
+	NULL
+};
 
 static struct edu_rng *edu_rng_from_file(struct file *file)
 {
@@ -659,12 +821,10 @@ static long edu_rng_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case EDU_RNG_IOCTL_RAND:
-		ret = edu_rng_get(priv, &val, sizeof(val), false,
-				  !(file->f_flags & O_NONBLOCK));
-		if (ret < 0)
+		ret = edu_rng_get_all(priv, &val, sizeof(val),
+				      !(file->f_flags & O_NONBLOCK));
+		if (ret)
 			return ret;
-		if (ret != sizeof(val))
-			return -EAGAIN;
 		return put_user(val, uarg);
 	case EDU_RNG_IOCTL_SEED:
 		/* the lab let anyone reseed a kernel entropy source */
@@ -813,7 +973,7 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_LEGACY);
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
 	if (ret < 0)
 		return ret;
 	snprintf(priv->name, sizeof(priv->name), "edu-rng-%s", pci_name(pdev));
