@@ -40,17 +40,28 @@ fetch() {
 	trap - EXIT
 }
 
-# Write the ELF kernel inside the bzImage: the xz stream after the setup
-# code, found by its magic (what the kernel's extract-vmlinux does).
+# Write the ELF kernel inside the bzImage: the compressed stream after the
+# setup code, found by its magic (what the kernel's extract-vmlinux does).
+# Debian compresses 6.1 with xz, 6.12 with zstd.
 extract_elf() {
-	local off
-	"$TOP/scripts/deps.sh" xz-utils
-	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n1 | cut -d: -f1)
-	[ -n "$off" ] || die "no xz stream in $VMLINUZ"
-	tail -c +"$((off + 1))" "$VMLINUZ" | xz -dc --single-stream >"$ELF.tmp" ||
-		die "cannot decompress $VMLINUZ"
+	local magic tool off
+	"$TOP/scripts/deps.sh" xz-utils zstd
+	for magic in xz zstd; do
+		case $magic in
+		xz) off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n1) ;;
+		zstd) off=$(LC_ALL=C grep -obUaP '\x28\xb5\x2f\xfd' "$VMLINUZ" | head -n1) ;;
+		esac
+		[ -z "$off" ] || break
+	done
+	[ -n "$off" ] || die "no xz or zstd stream in $VMLINUZ"
+	case $magic in
+	xz) tool=(xz -dc --single-stream) ;;
+	# zstd stops at the frame's end, but complains of the size word after it
+	zstd) tool=(zstd -dcq) ;;
+	esac
+	tail -c +"$((${off%%:*} + 1))" "$VMLINUZ" | "${tool[@]}" >"$ELF.tmp" 2>/dev/null || true
 	[ "$(head -c4 "$ELF.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
-		die "$VMLINUZ does not hold an ELF kernel"
+		die "cannot decompress $VMLINUZ ($magic) into an ELF kernel"
 	mv "$ELF.tmp" "$ELF"
 }
 
@@ -68,12 +79,19 @@ case "${1-}" in
 *) usage >&2; exit 2 ;;
 esac
 
-if [ ! -f "$STAMP" ]; then
-	echo "fetch-kernel: unpacking linux-image-$KVER into $KDIR" >&2
-	fetch
-	touch "$STAMP"
+if [ ! -f "$STAMP" ] || [ ! -f "$ELF" ]; then
+	# parallel runs (other work trees) share the cache: one unpacks
+	mkdir -p "$CACHE/kernel"
+	exec 9>"$CACHE/kernel/.lock"
+	flock 9
+	if [ ! -f "$STAMP" ]; then
+		echo "fetch-kernel: unpacking linux-image-$KVER into $KDIR" >&2
+		fetch
+		touch "$STAMP"
+	fi
+	[ -f "$ELF" ] || extract_elf
+	exec 9>&-
 fi
-[ -f "$ELF" ] || extract_elf
 if [ -n "$print" ]; then
 	echo "$print"
 fi

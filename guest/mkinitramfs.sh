@@ -3,6 +3,12 @@
 # rngtest, the guest kernel's virtio-rng modules, our module(s) and /init.
 #
 # Usage: guest/mkinitramfs.sh OUT [--module KO]... [--add SRC:DEST]...
+#                              [--moddir DIR]
+#
+# The guest kernel's modules come from Debian's linux-image-$KVER
+# (guest/fetch-kernel.sh), or with --moddir from DIR, the lib/modules/<release>
+# of a kernel's modules_install (guest/build-debug-kernel.sh), whose name
+# is the release; modules built into that kernel need no file.
 #
 # The big part (tools, libraries, kernel modules, /init) is a base archive
 # cached under $CACHE/initramfs/<hash>/.  Our modules and --add files go in a
@@ -21,7 +27,7 @@ BINS=(/usr/bin/kmod /usr/sbin/rngd /usr/bin/rngtest)
 KMOD_LINKS=(modprobe insmod rmmod lsmod modinfo depmod)
 
 usage() {
-	sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Write the tree under $1 as a gzip'd newc archive to $2.
@@ -38,16 +44,27 @@ libs_of() {
 		$1 ~ /^\/.*[^:]$/ { print $1 }' <<<"$out" | sort -u)
 }
 
+# Print the entries of modules.dep or modules.builtin ($2) for module $1:
+# the file and, from modules.dep, what it depends on.
+kmod_match() {
+	awk -F: -v m="${1//-/_}" '{
+		n = $1; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n); gsub(/-/, "_", n)
+		if (n == m) print $1 $2
+	}' "$2"
+}
+
 # Set KFILES to the files (relative to lib/modules/$KVER) of the named
 # modules and of all they depend on: modules.dep lists whole chains.
+# Modules built into the kernel (virtio_pci on 6.12) need no file.  Files
+# keep their names: 6.12's are .ko.xz, which kmod reads.
 kmod_files() {
 	local m line deps
 	KFILES=()
 	for m in "$@"; do
-		line=$(awk -F: -v m="${m//-/_}" '{
-			n = $1; sub(/.*\//, "", n); sub(/\.ko.*$/, "", n); gsub(/-/, "_", n)
-			if (n == m) print $1 $2
-		}' "$KMODDIR/modules.dep")
+		line=$(kmod_match "$m" "$KMODDIR/modules.dep")
+		if [ -z "$line" ] && [ -n "$(kmod_match "$m" "$KMODDIR/modules.builtin")" ]; then
+			continue
+		fi
 		[ -n "$line" ] || die "module $m not in $KMODDIR/modules.dep"
 		read -ra deps <<<"$line"
 		KFILES+=("${deps[@]}")
@@ -108,7 +125,8 @@ base_archive() {
 	local key dir tmp
 	libs_of "${BINS[@]}"
 	key=$(hash_inputs "$0" "$TOP/guest/init" /bin/busybox "${BINS[@]}" \
-		"${LIBS[@]}" "$KMODDIR/modules.dep" "$KVER" "${KMODS[@]}")
+		"${LIBS[@]}" "$KMODDIR/modules.dep" \
+		"$KMODDIR/modules.builtin" "$KVER" "${KMODS[@]}")
 	dir=$CACHE/initramfs/$key
 	if [ ! -f "$dir/base.cpio.gz" ]; then
 		echo "mkinitramfs: building base image $key" >&2
@@ -164,6 +182,7 @@ overlay_archive() {
 OUT=
 MODULES=()
 ADDS=()
+MODDIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--module)
@@ -178,6 +197,11 @@ while [ $# -gt 0 ]; do
 		ADDS+=("$2")
 		shift 2
 		;;
+	--moddir)
+		[ -f "${2-}/modules.dep" ] || die "--moddir needs a dir with modules.dep"
+		MODDIR=$(realpath "$2")
+		shift 2
+		;;
 	-h | --help) usage; exit 0 ;;
 	-*) die "unknown option '$1' (see --help)" ;;
 	*)
@@ -190,8 +214,13 @@ done
 [ -n "$OUT" ] || { usage >&2; exit 2; }
 
 "$TOP/scripts/deps.sh" busybox-static rng-tools5 cpio kmod
-"$TOP/guest/fetch-kernel.sh"
-KMODDIR=$CACHE/kernel/$KVER/lib/modules/$KVER
+if [ -n "$MODDIR" ]; then
+	KVER=${MODDIR##*/}
+	KMODDIR=$MODDIR
+else
+	"$TOP/guest/fetch-kernel.sh"
+	KMODDIR=$CACHE/kernel/$KVER/lib/modules/$KVER
+fi
 
 base_archive
 mkdir -p "$(dirname "$OUT")"

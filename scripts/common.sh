@@ -2,7 +2,9 @@
 # Shared settings for edu-rng scripts.  Source it; it defines:
 #   TOP      the work tree
 #   CACHE    where expensive outputs live, outside the work tree
-#   KVER     guest kernel release (default: the installed linux-headers-*-amd64)
+#   KVER     kernel release the module is built for and the guest boots: a
+#            release (6.1.0-56-amd64) or a series (6.12 -> its newest
+#            release); default: Debian's, the one linux-headers-amd64 names
 #   BUILD    build outputs inside the work tree (git-ignored)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,19 +16,124 @@ die() {
 	exit 1
 }
 
-# The newest installed linux-headers-<ver>-amd64, unless KVER is set.
-default_kver() {
-	local d best=
-	for d in /usr/src/linux-headers-*-amd64; do
-		[ -f "$d/Makefile" ] || continue
-		best=${d#/usr/src/linux-headers-}
-	done
-	[ -n "$best" ] || die "no linux-headers-*-amd64 installed (run scripts/deps.sh)"
-	echo "$best"
+# Release of the kernel whose headers an installed meta-package pulls in:
+# linux-headers-amd64 -> 6.1.0-56-amd64.
+meta_kver() {
+	dpkg-query -W -f '${db:Status-Status} ${Depends}\n' "$1" 2>/dev/null |
+		sed -n 's/^installed linux-headers-\([^ ,]*\).*/\1/p'
 }
 
-KVER=${KVER:-$(default_kver)}
+# Debian's default kernel: the one linux-headers-amd64 depends on (installed
+# first when missing), else the newest installed linux-headers-*-amd64.
+default_kver() {
+	local rel
+	rel=$(meta_kver linux-headers-amd64)
+	if [ -z "$rel" ]; then
+		rel=$(find /usr/src -maxdepth 1 -name 'linux-headers-*-amd64' |
+			sed 's|.*/linux-headers-||' | sort -V | tail -n1)
+	fi
+	if [ -z "$rel" ]; then
+		"$TOP/scripts/deps.sh" linux-headers-amd64 >&2
+		rel=$(meta_kver linux-headers-amd64)
+	fi
+	[ -n "$rel" ] || die "no linux-headers-*-amd64 installed (run scripts/deps.sh)"
+	echo "$rel"
+}
+
+# Run a command as root: directly, or through sudo.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
+
+# Make sure apt has bookworm-backports (a deb822 file of ours when no
+# source names it), then refresh the lists.
+add_backports() {
+	local list=/etc/apt/sources.list.d/edu-rng-backports.sources suite
+	suite=$(. /etc/os-release && echo "$VERSION_CODENAME")-backports
+	grep -rqsE -- "^[^#]*\b$suite\b" /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+	echo "${0##*/}: adding $suite ($list)" >&2
+	as_root tee "$list" >/dev/null <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $suite
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	as_root apt-get update -qq >&2
+}
+
+# The newest amd64 release of kernel series $1 (6.12) that apt can fetch:
+# the one its meta-package linux-image-$1-amd64 depends on (bookworm-security
+# carries linux-6.12 so), else the newest linux-image-$1.*-amd64 with a
+# candidate (bookworm-backports).
+apt_series_kver() {
+	local s=$1 rel n
+	rel=$(apt-cache show --no-all-versions "linux-image-$s-amd64" 2>/dev/null |
+		sed -n 's/^Depends: linux-image-\([^ ,]*-amd64\)[ ,].*/\1/p' | head -n1)
+	if [ -z "$rel" ]; then
+		for n in $(apt-cache pkgnames "linux-image-$s." |
+			grep -E "^linux-image-${s//./\\.}\.[0-9]+[^-]*-amd64\$" | sort -rV); do
+			if apt-cache policy "$n" | grep -q 'Candidate: [0-9]'; then
+				rel=${n#linux-image-}
+				break
+			fi
+		done
+	fi
+	echo "$rel"
+}
+
+# KVER as a full release: a series (6.12) becomes its newest release; when
+# apt's lists have none, they are refreshed, then bookworm-backports is
+# added, and failing that the newest release of it in the cache is used.
+resolve_kver() {
+	local v=$1 rel
+	case $v in
+	'') default_kver; return ;;
+	*[!0-9.]* | *.*.*) echo "$v"; return ;;
+	*.*) ;;
+	*) die "KVER=$v: want a release (6.1.0-56-amd64) or a series (6.12)" ;;
+	esac
+	rel=$(apt_series_kver "$v")
+	if [ -z "$rel" ]; then
+		as_root apt-get update -qq >&2 || true
+		rel=$(apt_series_kver "$v")
+	fi
+	if [ -z "$rel" ]; then
+		add_backports
+		rel=$(apt_series_kver "$v")
+	fi
+	if [ -z "$rel" ]; then
+		rel=$(find "$CACHE/kernel" -maxdepth 1 -name "$v.*-amd64" 2>/dev/null |
+			sed 's|.*/||' | sort -V | tail -n1)
+	fi
+	[ -n "$rel" ] || die "no linux-image-$v.*-amd64 in apt's sources"
+	echo "$rel"
+}
+
+# The kernel series of a release: 6.12.117+deb12-amd64 -> 6.12.
+kver_series() {
+	echo "$1" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/'
+}
+
+KVER=$(resolve_kver "${KVER-}")
 export TOP CACHE BUILD KVER
+
+# Set and export KDIR, the kernel build directory for $KVER: the installed
+# headers, else Debian's headers packages unpacked into the cache.
+use_headers() {
+	if [ -f "/lib/modules/$KVER/build/Makefile" ]; then
+		KDIR=/lib/modules/$KVER/build
+	elif [ -f "/usr/src/linux-headers-$KVER/Makefile" ]; then
+		KDIR=/usr/src/linux-headers-$KVER
+	else
+		KDIR=$("$TOP/scripts/fetch-headers.sh") || die "no headers for $KVER"
+	fi
+	export KDIR
+}
 
 # sha256 of the named files' contents and names, plus any extra words.
 hash_inputs() {
@@ -39,4 +146,11 @@ hash_inputs() {
 			printf 'word:%s\n' "$f"
 		fi
 	done | sha256sum | cut -c1-16
+}
+
+# The module's sources, relative to $TOP: what a build outside drivers/
+# (scripts/module.sh DIR, DKMS) needs.
+module_sources() {
+	(cd "$TOP" && printf '%s\n' drivers/Kbuild drivers/Makefile drivers/*.[ch] &&
+		find include -name '*.h' 2>/dev/null) | grep -v '\.mod\.c$' | sort
 }

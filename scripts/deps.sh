@@ -11,10 +11,14 @@ if [ ${#pkgs[@]} -eq 0 ]; then
 		# QEMU build
 		dpkg-dev meson ninja-build pkg-config python3 python3-venv
 		libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev flex bison
-		# module build and lint
-		gcc make linux-headers-amd64 linux-source-6.1 sparse shellcheck
-		# guest and firmware
-		busybox-static rng-tools5 cpio seabios qemu-system-data kmod xz-utils
+		# module build and lint; pahole: BTF for 6.12's headers
+		gcc make linux-headers-amd64 linux-source-6.1 sparse shellcheck pahole
+		# make dkms-install and the dkms suite
+		dkms
+		# device tests: openssl checks the KAT, clang builds the fuzzer
+		openssl clang libclang-rt-14-dev
+		# guest and firmware; zstd: 6.12's bzImage
+		busybox-static rng-tools5 cpio seabios qemu-system-data kmod xz-utils zstd
 	)
 fi
 
