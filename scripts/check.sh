@@ -3,8 +3,14 @@
 # suite and a last line "N passed, M failed".  Exit status 1 on any failure.
 #
 # Suites: lint (static checks), device (unit tests of the device core under
-# ASan/UBSan, KAT cross-checked with openssl), guest (selftests in a guest
-# with MSI), guest-intx (the same with INTx only), guest-two (two devices).
+# ASan/UBSan, KAT cross-checked with openssl), dkms (DKMS build in scratch
+# trees, make install/uninstall layout), guest (selftests in a guest with
+# MSI), guest-intx (the same with INTx only), guest-two (two devices), all
+# on $KVER; then guest-<series> (the MSI selftests) on each kernel of
+# $KVER_EXTRA (default 6.12, the newest 6.12 release; empty: none) whose
+# series differs from $KVER's.  And fuzz (libFuzzer on the device core),
+# guest-fault (injected device faults), guest-iommu (behind intel-iommu),
+# guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000).
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
 set -eu
 # shellcheck source=common.sh
@@ -12,14 +18,16 @@ set -eu
 
 OUT=$BUILD/check
 SUITES=()
+declare -A SECS
 
 # suite NAME CMD...: run CMD, keep its TAP; a failing CMD whose TAP shows
 # no failure still fails the suite.
 suite() {
-	local name=$1 rc=0
+	local name=$1 rc=0 t0=$SECONDS
 	shift
 	echo "== $name"
 	"$@" >"$OUT/$name.out" 2>&1 || rc=$?
+	SECS[$name]=$((SECONDS - t0))
 	grep -E '^(not )?ok\b' "$OUT/$name.out" >"$OUT/$name.tap" || true
 	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$OUT/$name.tap"; then
 		echo "not ok - $name exited with status $rc" >>"$OUT/$name.tap"
@@ -33,14 +41,15 @@ suite() {
 
 build_all() {
 	"$TOP/scripts/deps.sh"
-	make -s -C "$TOP/drivers" 2>&1 | grep -v -e '^Skipping BTF' -e 'BTF \[M\]' || true
-	[ -f "$TOP/drivers/edu-rng.ko" ] || die "module build failed"
+	"$TOP/scripts/module.sh"
 	"$TOP/qemu/build-qemu.sh"
 	"$TOP/guest/fetch-kernel.sh" >/dev/null
 	LSRC=$("$TOP/scripts/linux-source.sh")
 	make -s -C "$TOP/selftests" OUTPUT="$BUILD/selftests" \
 		KSFT_INC="$LSRC/tools/testing/selftests"
-	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests"
+	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" all fuzz
+	# the CLI and the lab's program, static for the guest (cli_test.sh)
+	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
 }
 
 device_tests() {
@@ -67,7 +76,50 @@ guest_tests() {
 	"$TOP/qemu/run-vm" --timeout 600 --log "$OUT/$name.serial.log" \
 		--exec "$TOP/selftests/run_guest.sh" \
 		--add "$BUILD/selftests/edu_rng_test:/exec/" \
-		--add "$TOP/selftests/rngd_test.sh:/exec/" "$@"
+		--add "$TOP/selftests/rngd_test.sh:/exec/" \
+		--add "$TOP/selftests/cli_test.sh:/exec/" \
+		--add "$BUILD/selftests/edu-rng-stream:/exec/" \
+		--add "$BUILD/user/edu-rng:/exec/" \
+		--add "$BUILD/user/lab-rng:/exec/" "$@"
+}
+
+# The selftests (MSI) on another kernel $1: the module is built from a copy
+# of drivers/ in build/module/$1/, so drivers/edu-rng.ko stays $KVER's.
+other_kernel() {
+	local k=$1 name=$2 out
+	if ! out=$(KVER=$k "$TOP/scripts/module.sh" "$BUILD/module/$k" 2>&1); then
+		echo "not ok 1 edu-rng.ko builds against linux-headers-$k"
+		printf '%s\n' "$out" | grep -E 'error|module\.sh|common\.sh' | head -n 10 | sed 's/^/# /'
+		return 1
+	fi
+	KVER=$k "$TOP/guest/fetch-kernel.sh"
+	KVER=$k guest_tests "$name" --module "$BUILD/module/$k/drivers/edu-rng.ko" \
+		--append edu.irq=msi
+}
+
+# 1e6 random MMIO accesses, DMA requests, completions and resets against
+# the device core (libFuzzer, ASan, UBSan), from an empty corpus.
+fuzz_core() {
+	local corpus out
+	corpus=$(mktemp -d)
+	out=$("$BUILD/qemu-tests/fuzz-edu-rng-core" -runs=1000000 -max_len=512 \
+		-seed=1 "$corpus" 2>&1) && rc=0 || rc=$?
+	rm -rf "$corpus"
+	printf '%s\n' "$out" | tail -n 3 | sed 's/^/# /'
+	if [ "$rc" -eq 0 ] && printf '%s\n' "$out" | grep -q '^Done 1000000 runs'; then
+		echo "ok 1 device core: 1000000 fuzzed executions, no crash or sanitizer report"
+	else
+		echo "not ok 1 device core fuzzing (status $rc)"
+		return 1
+	fi
+}
+
+# edu_rng_test alone in a guest with other QEMU or kernel settings
+selftest_lane() {
+	local name=$1
+	shift
+	"$TOP/qemu/run-vm" --timeout 900 --log "$OUT/$name.serial.log" \
+		--exec "$BUILD/selftests/edu_rng_test" "$@"
 }
 
 two_devices() {
@@ -76,12 +128,16 @@ two_devices() {
 }
 
 summary() {
-	local s p f tp=0 tf=0
+	local s p f tp=0 tf=0 k
 	echo
+	echo "kernel: $KVER"
+	for k in "${EXTRA[@]}"; do
+		echo "kernel of guest-$(kver_series "$k") (and dkms): $k"
+	done
 	for s in "${SUITES[@]}"; do
 		p=$(grep -c '^ok' "$OUT/$s.tap" || true)
 		f=$(grep -c '^not ok' "$OUT/$s.tap" || true)
-		printf '%-12s %3d passed, %d failed\n' "$s:" "$p" "$f"
+		printf '%-15s %3d passed, %d failed  (%d s)\n' "$s:" "$p" "$f" "${SECS[$s]}"
 		tp=$((tp + p))
 		tf=$((tf + f))
 	done
@@ -91,10 +147,32 @@ summary() {
 
 mkdir -p "$OUT"
 build_all
+# The other kernels' releases (a series that does not resolve stays as it
+# is, and its suites fail).
+EXTRA=()
+for k in ${KVER_EXTRA-6.12}; do
+	r=$(resolve_kver "$k") || r=$k
+	[ "$(kver_series "$r")" = "$(kver_series "$KVER")" ] || EXTRA+=("$r")
+done
 suite lint "$TOP/scripts/lint.sh"
 suite device device_tests
+suite dkms "$TOP/scripts/install-test.sh" "$KVER" "${EXTRA[@]}"
 suite guest guest_tests guest --append edu.irq=msi
 suite guest-intx guest_tests guest-intx --append edu.irq=intx \
 	--no-edu -- -device edu-rng,msi=off
 suite guest-two two_devices
+suite fuzz fuzz_core
+# injected device faults; iomem=relaxed lets the test reach the FAULT
+# register through the BAR the driver holds
+suite guest-fault selftest_lane guest-fault \
+	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
+	--no-edu -- -device edu-rng,fault-injection=on
+suite guest-iommu selftest_lane guest-iommu --append "edu.irq=msi intel_iommu=on" \
+	-- -device intel-iommu,intremap=off
+suite guest-swiotlb selftest_lane guest-swiotlb --append "edu.irq=msi swiotlb=force"
+suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
+	--no-edu -- -device edu-rng,dma-latency-ns=100000
+for k in "${EXTRA[@]}"; do
+	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
+done
 summary
