@@ -182,10 +182,7 @@ static DEFINE_IDA(edu_rng_ida);
 
 static void edu_rng_free(struct kref *ref)
 {
-	struct edu_rng *priv = container_of(ref, struct edu_rng, ref);
-
-	ida_free(&edu_rng_ida, priv->id);
-	kfree(priv);
+	kfree(container_of(ref, struct edu_rng, ref));
 }
 
 /* Start filling bufs[fill] if the engine is idle and the buffer free. */
@@ -874,6 +871,8 @@ static void edu_rng_misc_deregister(void *data)
 	struct edu_rng *priv = data;
 
 	misc_deregister(&priv->misc);
+	/* the name is free for the next binding, even if files stay open */
+	ida_free(&edu_rng_ida, priv->id);
 }
 
 static int edu_rng_check_device(struct edu_rng *priv)
@@ -915,6 +914,10 @@ static int edu_rng_add_misc(struct edu_rng *priv)
 	struct device *dev = &priv->pdev->dev;
 	int ret;
 
+	ret = ida_alloc(&edu_rng_ida, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	priv->id = ret;
 	snprintf(priv->misc_name, sizeof(priv->misc_name), "edu-rng%d",
 		 priv->id);
 	priv->misc.minor = MISC_DYNAMIC_MINOR;
@@ -923,8 +926,10 @@ static int edu_rng_add_misc(struct edu_rng *priv)
 	priv->misc.parent = dev;
 	priv->misc.mode = 0444;
 	ret = misc_register(&priv->misc);
-	if (ret)
+	if (ret) {
+		ida_free(&edu_rng_ida, priv->id);
 		return ret;
+	}
 	return devm_add_action_or_reset(dev, edu_rng_misc_deregister, priv);
 }
 
@@ -939,12 +944,6 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!priv)
 		return -ENOMEM;
 	kref_init(&priv->ref);
-	ret = ida_alloc(&edu_rng_ida, GFP_KERNEL);
-	if (ret < 0) {
-		kfree(priv);
-		return ret;
-	}
-	priv->id = ret;
 	ret = devm_add_action_or_reset(dev, edu_rng_put, priv);
 	if (ret)
 		return ret;

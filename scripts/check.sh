@@ -10,7 +10,8 @@
 # $KVER_EXTRA (default 6.12, the newest 6.12 release; empty: none) whose
 # series differs from $KVER's.  And fuzz (libFuzzer on the device core),
 # guest-fault (injected device faults), guest-iommu (behind intel-iommu),
-# guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000).
+# guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000),
+# guest-lifecycle (unbind/bind and rmmod/insmod loops under load).
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
 set -eu
 # shellcheck source=common.sh
@@ -161,6 +162,8 @@ suite guest guest_tests guest --append edu.irq=msi
 suite guest-intx guest_tests guest-intx --append edu.irq=intx \
 	--no-edu -- -device edu-rng,msi=off
 suite guest-two two_devices
+suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
+	--log "$OUT/guest-lifecycle.serial.log" --exec "$TOP/selftests/lifecycle_test.sh"
 suite fuzz fuzz_core
 # injected device faults; iomem=relaxed lets the test reach the FAULT
 # register through the BAR the driver holds
