@@ -594,13 +594,13 @@ static void edu_rng_unregister(void *data)
 	mutex_unlock(&priv->mode_lock);
 }
 
-static int edu_rng_register(struct edu_rng *priv)
+static int edu_rng_register(struct edu_rng *priv, bool seeded)
 {
 	int ret;
 
 	lockdep_assert_held(&priv->mode_lock);
 	/* a seeded stream is deterministic: credit no entropy for it */
-	priv->hwrng.quality = priv->seeded ? EDU_RNG_SEEDED_QUALITY : EDU_RNG_QUALITY;
+	priv->hwrng.quality = seeded ? EDU_RNG_SEEDED_QUALITY : EDU_RNG_QUALITY;
 	ret = hwrng_register(&priv->hwrng);
 	if (ret)
 		dev_err(&priv->pdev->dev, "cannot register hwrng: %d\n", ret);
@@ -611,7 +611,12 @@ static int edu_rng_register(struct edu_rng *priv)
 /*
  * Seed the device (@seeded) or return it to host entropy.  The hwrng core
  * reads an rng's quality only when the rng becomes current, so a change of
- * mode re-registers the hwrng with the new quality.
+ * mode re-registers the hwrng with the new quality.  The step that lowers
+ * what the hwrng claims comes first: the lower quality before the seed,
+ * host entropy before the full quality.  So no seeded byte is ever
+ * credited, and the bytes the core reads at registration
+ * (add_early_randomness()) are host entropy, not the start of the seed's
+ * stream.
  */
 static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 {
@@ -624,6 +629,8 @@ static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 	if (reregister) {
 		hwrng_unregister(&priv->hwrng);
 		priv->registered = false;
+		if (seeded)
+			ret = edu_rng_register(priv, true);
 	}
 
 	mutex_lock(&priv->read_lock);
@@ -651,8 +658,8 @@ static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 	priv->seeded = seeded;
 	mutex_unlock(&priv->read_lock);
 
-	if (reregister)
-		ret = edu_rng_register(priv);
+	if (reregister && !seeded)
+		ret = edu_rng_register(priv, false);
 	mutex_unlock(&priv->mode_lock);
 	return ret;
 }
@@ -987,7 +994,7 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	priv->hwrng.name = priv->name;
 	priv->hwrng.read = edu_rng_hwrng_read;
 	mutex_lock(&priv->mode_lock);
-	ret = edu_rng_register(priv);
+	ret = edu_rng_register(priv, false);
 	mutex_unlock(&priv->mode_lock);
 	if (ret)
 		return ret;

@@ -15,22 +15,8 @@
 set -eu
 
 cd "$(dirname "$0")"
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-check() {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -428,5 +414,4 @@ back() {
 check "edu-rng is bound and current again" back
 
 echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done

@@ -9,19 +9,8 @@ set -eu
 
 DRV=/sys/bus/pci/drivers/edu-rng
 KO=/lib/modules/$(uname -r)/extra/edu-rng.ko
-n=0
-failed=0
-check() {
-	what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $what"
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 bdf() {
 	for d in /sys/bus/pci/devices/*; do
@@ -117,5 +106,4 @@ check "/dev/edu-rng0 reads 1 MiB after it all" \
 	test "$(dd if=/dev/edu-rng0 bs=65536 count=16 2>/dev/null | wc -c)" -eq 1048576
 cur=$(cat /sys/class/misc/hw_random/rng_current)
 check "edu-rng serves /dev/hwrng again ($cur)" test "${cur#edu-rng-}" != "$cur"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done

@@ -5,22 +5,8 @@
 # source gives.  Output is TAP.
 set -eu
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-check() {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 # Wait for a condition, polling, for at most $1 tenths of a second.
 wait_for() {
@@ -85,5 +71,4 @@ if [ -n "$fails" ] && [ "$((succ + fails))" -eq 800 ] && [ "$fails" -le 5 ]; the
 else
 	not_ok "rngtest: '${fails:-?}' FIPS 140-2 failures in '${succ:-?}'+ blocks (limit 5)"
 fi
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done

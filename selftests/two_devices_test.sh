@@ -5,19 +5,8 @@
 # other working.  Output is TAP.
 set -eu
 
-n=0
-failed=0
-check() {
-	what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $what"
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 HWRNG=/sys/class/misc/hw_random
 DRV=/sys/bus/pci/drivers/edu-rng
@@ -80,5 +69,4 @@ echo "$a" >$DRV/unbind
 check "after unbinding $a, $b still serves /dev/hwrng" served_by "$b"
 echo "$a" >$DRV/bind
 check "rebinding $a brings its hwrng back" served_by "$a"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
