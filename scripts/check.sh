@@ -78,6 +78,7 @@ guest_tests() {
 		--exec "$TOP/selftests/run_guest.sh" \
 		--add "$BUILD/selftests/edu_rng_test:/exec/" \
 		--add "$TOP/selftests/rngd_test.sh:/exec/" \
+		--add "$TOP/selftests/tap.sh:/exec/" \
 		--add "$TOP/selftests/cli_test.sh:/exec/" \
 		--add "$BUILD/selftests/edu-rng-stream:/exec/" \
 		--add "$BUILD/user/edu-rng:/exec/" \
@@ -125,7 +126,8 @@ selftest_lane() {
 
 two_devices() {
 	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/guest-two.serial.log" \
-		--exec "$TOP/selftests/two_devices_test.sh" -- -device edu-rng
+		--exec "$TOP/selftests/two_devices_test.sh" \
+		--add "$TOP/selftests/tap.sh:/exec/" -- -device edu-rng
 }
 
 summary() {
@@ -163,7 +165,8 @@ suite guest-intx guest_tests guest-intx --append edu.irq=intx \
 	--no-edu -- -device edu-rng,msi=off
 suite guest-two two_devices
 suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
-	--log "$OUT/guest-lifecycle.serial.log" --exec "$TOP/selftests/lifecycle_test.sh"
+	--log "$OUT/guest-lifecycle.serial.log" \
+	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
 suite fuzz fuzz_core
 # injected device faults; iomem=relaxed lets the test reach the FAULT
 # register through the BAR the driver holds
