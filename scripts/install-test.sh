@@ -117,10 +117,10 @@ make_uninstall() {
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
-# The rule names the misc devices edu-rng0.. and makes them 0644 root:root.
+# The rule names the misc devices edu-rng0.. and makes them 0444 root:root.
 udev_rule() {
 	local r=$TOP/udev/60-edu-rng.rules
-	grep -E '^SUBSYSTEM=="misc", KERNEL=="edu-rng\[0-9\]\*",' "$r" | grep 'MODE="0644"' |
+	grep -E '^SUBSYSTEM=="misc", KERNEL=="edu-rng\[0-9\]\*",' "$r" | grep 'MODE="0444"' |
 		grep 'OWNER="root"' | grep -q 'GROUP="root"'
 }
 
@@ -145,7 +145,7 @@ ok "dkms-install again: nothing rebuilt" dkms_again "$@"
 ok "dkms-remove (twice): nothing left in the DKMS trees" dkms_remove
 ok "host's /usr/src, /var/lib/dkms and /lib/modules untouched" \
 	test "$before" = "$(host_state)"
-ok "udev rule: /dev/edu-rng* 0644 root:root" udev_rule
+ok "udev rule: /dev/edu-rng* 0444 root:root" udev_rule
 ok "make install DESTDIR: module, udev rule, docs, CLI when present" make_install
 ok "make uninstall DESTDIR: no file left" make_uninstall
 echo "1..$n"
