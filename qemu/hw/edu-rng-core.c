@@ -418,7 +418,7 @@ static void dma_run(EduRngCore *c)
         c->hung = true;         /* BUSY until CTRL.ABORT or a reset */
     } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->stage) {
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
-    } else if (c->dma_latency_ns && c->stage) {
+    } else if ((c->dma_latency_ns || c->async_dma) && c->stage) {
         dma_from_generator_later(c, c->dma_latency_ns);
     } else {
         dma_finish(c, dma_from_generator(c));

@@ -119,7 +119,8 @@ typedef struct EduRngCore {
     void *opaque;
     /* configuration, not guest state */
     uint32_t dma_max;
-    uint64_t dma_latency_ns;    /* 0: generator DMA completes at once */
+    uint64_t dma_latency_ns;    /* simulated latency of generator DMA */
+    bool async_dma;             /* complete generator DMA later, even at 0 */
     uint8_t *stage;             /* dma_max bytes, for delayed transfers */
     bool fault_injection;       /* the FAULT register is there */
 

@@ -30,6 +30,7 @@ struct EduRngState {
     PCIDevice pdev;
     MemoryRegion mmio;
     QEMUTimer dma_timer;        /* ends delayed generator transfers */
+    QEMUBH *dma_bh;             /* ends the others */
     EduRngCore core;
 
     /* properties */
@@ -80,11 +81,19 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
     qemu_log_mask(LOG_GUEST_ERROR, "edu-rng: %s\n", msg);
 }
 
+/*
+ * Generator transfers complete in the main loop, not in the vCPU's MMIO
+ * write: the guest goes on copying the previous buffer meanwhile.
+ */
 static void edu_rng_schedule(void *opaque, uint64_t ns)
 {
     EduRngState *s = opaque;
 
-    timer_mod(&s->dma_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + ns);
+    if (ns) {
+        timer_mod(&s->dma_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + ns);
+    } else {
+        qemu_bh_schedule(s->dma_bh);
+    }
 }
 
 static void edu_rng_dma_timer(void *opaque)
@@ -156,10 +165,11 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     edu_rng_core_init(&s->core, &edu_rng_core_ops, s, s->dma_max);
     s->core.dma_latency_ns = s->dma_latency_ns;
     s->core.fault_injection = s->fault_injection;
-    if (s->dma_latency_ns || s->fault_injection) {
-        s->core.stage = g_malloc(s->dma_max);
-    }
+    s->core.async_dma = true;
+    s->core.stage = g_malloc(s->dma_max);
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
+    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_timer, s,
+                                    &DEVICE(s)->mem_reentrancy_guard);
     memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
                           "edu-rng-mmio", EDU_RNG_BAR_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
@@ -170,6 +180,7 @@ static void edu_rng_exit(PCIDevice *pdev)
     EduRngState *s = EDU_RNG(pdev);
 
     timer_del(&s->dma_timer);
+    qemu_bh_delete(s->dma_bh);
     g_free(s->core.stage);
     msi_uninit(pdev);
 }
@@ -179,6 +190,7 @@ static void edu_rng_reset(DeviceState *dev)
     EduRngState *s = EDU_RNG(dev);
 
     timer_del(&s->dma_timer);
+    qemu_bh_cancel(s->dma_bh);
     edu_rng_core_reset(&s->core);
 }
 
@@ -188,6 +200,7 @@ static int edu_rng_pre_save(void *opaque)
     EduRngState *s = opaque;
 
     timer_del(&s->dma_timer);
+    qemu_bh_cancel(s->dma_bh);
     edu_rng_core_dma_complete(&s->core);
     return 0;
 }
