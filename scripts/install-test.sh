@@ -8,23 +8,8 @@ set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-n=0
-failed=0
-
-# ok NAME CMD...: one TAP line; a failing CMD's output as comments
-ok() {
-	local name=$1 out rc=0
-	shift
-	out=$("$@" 2>&1) || rc=$?
-	n=$((n + 1))
-	if [ $rc -eq 0 ]; then
-		echo "ok $n $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $name"
-		printf '%s\n' "$out" | grep -v '^$' | tail -n 20 | sed 's/^/# /'
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 conf() {
 	sed -n "s/^$1=\"\\(.*\\)\"\$/\\1/p" "$TOP/dkms.conf"
@@ -135,18 +120,17 @@ done
 before=$(host_state)
 
 echo "TAP version 13"
-ok "dkms.conf: edu-rng, drivers/edu-rng.ko, AUTOINSTALL, version = make version" dkms_conf
-ok "dkms add, build, install for $*" dkms_install "$@"
+tap_run "dkms.conf: edu-rng, drivers/edu-rng.ko, AUTOINSTALL, version = make version" dkms_conf
+tap_run "dkms add, build, install for $*" dkms_install "$@"
 for k in "$@"; do
-	ok "DKMS installed updates/dkms/edu-rng.ko for $k" dkms_module "$k"
+	tap_run "DKMS installed updates/dkms/edu-rng.ko for $k" dkms_module "$k"
 done
-ok "dkms status: installed for $*" dkms_status "$@"
-ok "dkms-install again: nothing rebuilt" dkms_again "$@"
-ok "dkms-remove (twice): nothing left in the DKMS trees" dkms_remove
-ok "host's /usr/src, /var/lib/dkms and /lib/modules untouched" \
+tap_run "dkms status: installed for $*" dkms_status "$@"
+tap_run "dkms-install again: nothing rebuilt" dkms_again "$@"
+tap_run "dkms-remove (twice): nothing left in the DKMS trees" dkms_remove
+tap_run "host's /usr/src, /var/lib/dkms and /lib/modules untouched" \
 	test "$before" = "$(host_state)"
-ok "udev rule: /dev/edu-rng* 0444 root:root" udev_rule
-ok "make install DESTDIR: module, udev rule, docs, CLI when present" make_install
-ok "make uninstall DESTDIR: no file left" make_uninstall
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_run "udev rule: /dev/edu-rng* 0444 root:root" udev_rule
+tap_run "make install DESTDIR: module, udev rule, docs, CLI when present" make_install
+tap_run "make uninstall DESTDIR: no file left" make_uninstall
+tap_end

@@ -6,23 +6,8 @@ set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-n=0
-failed=0
-
-# run NAME CMD...: one TAP line; the output of a failing check as comments
-run() {
-	local name=$1 out rc=0
-	shift
-	out=$("$@" 2>&1) || rc=$?
-	n=$((n + 1))
-	if [ $rc -eq 0 ]; then
-		echo "ok $n $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n $name"
-		printf '%s\n' "$out" | tail -n 30 | sed 's/^/# /'
-	fi
-}
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
 
 KERNEL_C=(drivers/edu-rng.c drivers/bench/edu_rng_bench.c)
 
@@ -81,10 +66,9 @@ LSRC=$("$TOP/scripts/linux-source.sh")
 use_headers
 
 echo "TAP version 13"
-run "checkpatch --strict ${KERNEL_C[*]}" checkpatch
-run "W=1 C=1 (sparse) module builds without warnings" module_w1_sparse
-run "kernel-doc ${KERNEL_C[*]}" kernel_doc
-run "QEMU checkpatch qemu/hw" qemu_checkpatch
-run "shellcheck on every script" shellcheck_all
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_run "checkpatch --strict ${KERNEL_C[*]}" checkpatch
+tap_run "W=1 C=1 (sparse) module builds without warnings" module_w1_sparse
+tap_run "kernel-doc ${KERNEL_C[*]}" kernel_doc
+tap_run "QEMU checkpatch qemu/hw" qemu_checkpatch
+tap_run "shellcheck on every script" shellcheck_all
+tap_end
