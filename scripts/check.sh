@@ -51,6 +51,8 @@ build_all() {
 	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" all fuzz
 	# the CLI and the lab's program, static for the guest (cli_test.sh)
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
+	# guest-debug: debug kernel (cached), its edu-rng.ko, initramfs; a failure fails that suite only
+	"$TOP/guest/debug-guest.sh" "$BUILD/debug-guest" || echo "check: guest/debug-guest.sh failed" >&2
 }
 
 device_tests() {
@@ -178,6 +180,10 @@ suite guest-iommu selftest_lane guest-iommu --append "edu.irq=msi intel_iommu=on
 suite guest-swiotlb selftest_lane guest-swiotlb --append "edu.irq=msi swiotlb=force"
 suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
 	--no-edu -- -device edu-rng,dma-latency-ns=100000
+# guest-debug: the selftests, then debug_kernel_test.sh, on KASAN/lockdep/DMA-API/kmemleak
+suite guest-debug guest_tests guest-debug --append edu.irq=msi --timeout 2400 --mem 2G \
+	--kernel "$BUILD/debug-guest/bzImage" --initrd "$BUILD/debug-guest/initrd.img" \
+	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
