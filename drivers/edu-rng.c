@@ -344,6 +344,21 @@ static int edu_rng_check_timeout(struct edu_rng *priv)
 	return ret;
 }
 
+/* @n more bytes of bufs[head] are read; an emptied buffer goes back. */
+static void edu_rng_consumed(struct edu_rng *priv, size_t n)
+{
+	lockdep_assert_held(&priv->read_lock);
+	priv->pos += n;
+	if (priv->pos < priv->buf_size)
+		return;
+	spin_lock_irq(&priv->lock);
+	priv->bufs[priv->head].state = EDU_RNG_BUF_FREE;
+	priv->head = (priv->head + 1) % EDU_RNG_NR_BUFS;
+	priv->pos = 0;
+	edu_rng_kick(priv);
+	spin_unlock_irq(&priv->lock);
+}
+
 /*
  * Copy up to @len buffered bytes to @dst (user memory when @user), starting
  * transfers as buffers empty.  Called with read_lock held, so bufs[head],
@@ -389,15 +404,7 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 			break;
 		}
 		done += n;
-		priv->pos += n;
-		if (priv->pos == priv->buf_size) {
-			spin_lock_irq(&priv->lock);
-			b->state = EDU_RNG_BUF_FREE;
-			priv->head = (priv->head + 1) % EDU_RNG_NR_BUFS;
-			priv->pos = 0;
-			edu_rng_kick(priv);
-			spin_unlock_irq(&priv->lock);
-		}
+		edu_rng_consumed(priv, n);
 	}
 	return done ? done : ret;
 }
@@ -534,15 +541,7 @@ static int edu_rng_hw_refill(struct edu_rng *priv, bool wait)
 			memcpy(priv->hw_cache, b->data + priv->pos, priv->hw_len);
 			priv->hw_pos = 0;
 			priv->hw_gen = READ_ONCE(priv->gen);
-			priv->pos += priv->hw_len;
-			if (priv->pos == priv->buf_size) {
-				spin_lock_irq(&priv->lock);
-				b->state = EDU_RNG_BUF_FREE;
-				priv->head = (priv->head + 1) % EDU_RNG_NR_BUFS;
-				priv->pos = 0;
-				edu_rng_kick(priv);
-				spin_unlock_irq(&priv->lock);
-			}
+			edu_rng_consumed(priv, priv->hw_len);
 		}
 		mutex_unlock(&priv->read_lock);
 		if (ret != -EAGAIN || !wait)

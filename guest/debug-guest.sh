@@ -11,16 +11,6 @@ set -eu
 # shellcheck source=SCRIPTDIR/../scripts/common.sh
 . "$(dirname "$0")/../scripts/common.sh"
 
-# Copy the module's sources into $1, each only when it differs.
-copy_sources() {
-	local f
-	while read -r f; do
-		[ -f "$TOP/$f" ] || continue
-		mkdir -p "$1/$(dirname "$f")"
-		cmp -s "$TOP/$f" "$1/$f" || cp "$TOP/$f" "$1/$f"
-	done < <(module_sources)
-}
-
 case ${1-} in
 -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 '' | -*) die "usage: ${0##*/} OUTDIR" ;;

@@ -154,3 +154,13 @@ module_sources() {
 	(cd "$TOP" && printf '%s\n' drivers/Kbuild drivers/Makefile drivers/*.[ch] &&
 		find include -name '*.h' 2>/dev/null) | grep -v '\.mod\.c$' | sort
 }
+
+# Copy the module's sources into $1, each only when it differs.
+copy_sources() {
+	local f
+	while read -r f; do
+		[ -f "$TOP/$f" ] || continue
+		mkdir -p "$1/$(dirname "$f")"
+		cmp -s "$TOP/$f" "$1/$f" || cp "$TOP/$f" "$1/$f"
+	done < <(module_sources)
+}

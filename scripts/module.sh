@@ -12,16 +12,6 @@ set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-# Copy the sources into $1, each only when it differs.
-copy_sources() {
-	local f
-	while read -r f; do
-		[ -f "$TOP/$f" ] || continue
-		mkdir -p "$1/$(dirname "$f")"
-		cmp -s "$TOP/$f" "$1/$f" || cp "$TOP/$f" "$1/$f"
-	done < <(module_sources)
-}
-
 print=
 if [ "${1-}" = --print ]; then
 	print=1
