@@ -85,6 +85,7 @@
 #define EDU_RNG_CTRL_UNSEED	BIT(1)
 #define EDU_RNG_CTRL_ABORT	BIT(2)
 
+#define EDU_RNG_STATUS_BUSY	BIT(0)
 #define EDU_RNG_STATUS_ERROR	BIT(1)
 
 #define EDU_RNG_IRQ_DMA_DONE	BIT(8)
@@ -219,7 +220,9 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 	u32 xfer;
 
 	lockdep_assert_held(&priv->lock);
-	if (!priv->dma_busy || b->state != EDU_RNG_BUF_DMA) {
+	/* DMA_DONE while the device is still busy is not this transfer's */
+	if (!priv->dma_busy || b->state != EDU_RNG_BUF_DMA ||
+	    ioread32(priv->base + EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) {
 		priv->stats.spurious_irqs++;
 		dev_warn_ratelimited(dev, "spurious DMA interrupt (%#x)\n", cause);
 		return;
