@@ -201,6 +201,27 @@ void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len)
     }
 }
 
+/*
+ * Advance the stream by @len bytes without producing them: ChaCha20 is a
+ * counter mode, so this costs at most one block whatever @len is.
+ */
+void edu_rng_gen_skip(EduRngGen *g, uint64_t len)
+{
+    uint64_t n = sizeof(g->block) - g->used;
+
+    if (len <= n) {
+        g->used += len;
+        return;
+    }
+    len -= n;
+    g->counter += len / sizeof(g->block);
+    g->used = sizeof(g->block);
+    if (len % sizeof(g->block)) {
+        edu_rng_chacha20_block(g->key, g->counter++, g->nonce, g->block);
+        g->used = len % sizeof(g->block);
+    }
+}
+
 uint32_t edu_rng_gen_u32(EduRngGen *g)
 {
     uint8_t b[4];
@@ -325,14 +346,19 @@ static bool dma_from_generator(EduRngCore *c)
 }
 
 /*
- * With a simulated latency the bytes are drawn from the stream when the
- * command starts, and written to the guest when it completes.
+ * A delayed transfer takes its place in the stream when the command
+ * starts: the generator skips over its bytes, and a copy of the generator
+ * as it was produces them when the transfer completes.  So RANDOM reads
+ * and seeds that come in between see the stream the guest expects, and
+ * the work of generating is done in edu_rng_core_dma_complete(), which the
+ * device runs outside the vCPU's register write.
  */
 static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
 {
     c->pend_dst = c->dma_dst;
     c->pend_count = generator_count(c);
-    edu_rng_gen_fill(&c->gen, c->stage, c->pend_count);
+    c->pend_gen = c->gen;
+    edu_rng_gen_skip(&c->gen, c->pend_count);
     c->pending = true;
     c->ops->schedule(c->opaque, ns);
 }
@@ -433,6 +459,7 @@ void edu_rng_core_dma_complete(EduRngCore *c)
         return;
     }
     c->pending = false;
+    edu_rng_gen_fill(&c->pend_gen, c->stage, c->pend_count);
     ok = c->ops->dma_write(c->opaque, c->pend_dst, c->stage, c->pend_count);
     if (ok) {
         c->xfer = c->pend_count;

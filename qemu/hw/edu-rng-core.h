@@ -95,6 +95,7 @@ typedef struct EduRngGen {
 void edu_rng_gen_seed(EduRngGen *g, uint64_t seed);
 void edu_rng_gen_key(EduRngGen *g, const uint8_t key[32], uint64_t nonce);
 void edu_rng_gen_fill(EduRngGen *g, void *buf, size_t len);
+void edu_rng_gen_skip(EduRngGen *g, uint64_t len);
 uint32_t edu_rng_gen_u32(EduRngGen *g);
 void edu_rng_chacha20_block(const uint32_t key[8], uint64_t counter,
                             uint64_t nonce, uint8_t out[64]);
@@ -124,8 +125,9 @@ typedef struct EduRngCore {
     uint8_t *stage;             /* dma_max bytes, for delayed transfers */
     bool fault_injection;       /* the FAULT register is there */
 
-    /* a delayed generator transfer: drawn, not yet written */
+    /* a delayed generator transfer: placed in the stream, not yet written */
     bool pending;
+    EduRngGen pend_gen;         /* the stream at the transfer's start */
     uint64_t pend_dst;
     uint32_t pend_count;
 

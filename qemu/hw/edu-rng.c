@@ -82,8 +82,9 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
 }
 
 /*
- * Generator transfers complete in the main loop, not in the vCPU's MMIO
- * write: the guest goes on copying the previous buffer meanwhile.
+ * Generator transfers are generated and written in the main loop, not in
+ * the vCPU's MMIO write: the guest goes on copying the previous buffer
+ * while the next one is made.
  */
 static void edu_rng_schedule(void *opaque, uint64_t ns)
 {

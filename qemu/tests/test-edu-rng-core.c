@@ -85,6 +85,13 @@ static void hex(const char *s, uint8_t *out, size_t n)
 		sscanf(s + 2 * i, "%2hhx", &out[i]);
 }
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint32_t ld_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* RFC 8439 2.3.2: key 00..1f, nonce 000000090000004a00000000, counter 1 */
 static void test_rfc8439_block(void)
 {
@@ -169,6 +176,32 @@ static void test_fill_seams(void)
 		n = n * 3 % 71 + 1;
 	}
 	check(!memcmp(a, b, sizeof(a)), "stream has no seams across fill sizes");
+}
+
+/* Skipping n bytes then filling gives what filling past them gives. */
+static void test_skip(void)
+{
+	static const size_t at[] = { 0, 3, 64, 100 };
+	static const size_t skip[] = { 0, 1, 60, 61, 64, 65, 127, 4096, 4097,
+				       1000003 };
+	static uint8_t whole[1000003 + 100 + 256];
+	uint8_t part[256];
+	bool ok = true;
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 9);
+	edu_rng_gen_fill(&g, whole, sizeof(whole));
+	for (size_t i = 0; i < ARRAY_SIZE(at); i++) {
+		for (size_t j = 0; j < ARRAY_SIZE(skip); j++) {
+			edu_rng_gen_seed(&g, 9);
+			edu_rng_gen_fill(&g, part, at[i]);
+			edu_rng_gen_skip(&g, skip[j]);
+			edu_rng_gen_fill(&g, part, sizeof(part));
+			ok &= !memcmp(part, whole + at[i] + skip[j],
+				      sizeof(part));
+		}
+	}
+	check(ok, "skipping n bytes lands where filling n bytes does");
 }
 
 static void core_new(EduRngCore *c)
@@ -302,6 +335,9 @@ static void test_dma_latency(void)
 	edu_rng_gen_fill(&g, want, sizeof(want));
 	memset(ram, 0, 8192);
 	scheduled_ns = 0;
+	/* start mid-block, so the transfer's bytes are not block-aligned */
+	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want),
+	      "RANDOM before a delayed DMA: the stream's first word");
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
 	check(scheduled_ns == 50000 &&
 	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
@@ -309,10 +345,14 @@ static void test_dma_latency(void)
 	      "delayed DMA: BUSY, no interrupt and no bytes before completion");
 	edu_rng_core_write(&c, EDU_RNG_REG_DMA_CMD, RNG_CMD, 8);
 	check(errors_logged == 1, "a command while BUSY is logged and ignored");
-	/* a seed meanwhile does not change the bytes already drawn */
+	/* the transfer took its place in the stream when it started */
+	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want + 4 + 4096),
+	      "RANDOM while a delayed DMA runs: the word after its bytes");
+	/* a seed meanwhile does not change the bytes already placed */
 	seed(&c, 12);
 	edu_rng_core_dma_complete(&c);
-	check(!memcmp(ram, want, 4096) && rd(&c, EDU_RNG_REG_XFER) == 4096 &&
+	check(!memcmp(ram, want + 4, 4096) &&
+	      rd(&c, EDU_RNG_REG_XFER) == 4096 &&
 	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
 	      !(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY),
 	      "completion writes the bytes drawn at the start, raises DMA_DONE");
@@ -524,6 +564,7 @@ int main(void)
 	test_seed0_kat();
 	test_spec_kat();
 	test_fill_seams();
+	test_skip();
 	test_registers();
 	test_dma_generator();
 	test_dma_buffer();
