@@ -11,7 +11,8 @@
 #                              64 KiB with 1 reader (latency sweep)
 #   edu.dma_latency=N          the device's dma-latency-ns (recorded only)
 #   edu.bench_scale=N          divide every byte count by N (quick runs)
-#   edu.bench_rounds=N         rounds of every measurement (default 3)
+#   edu.bench_rounds=N         rounds of every measurement (default 5)
+#   edu.bench_secs=S           target seconds per measurement (default 0.5)
 set -eu
 
 HWRNG=/sys/class/misc/hw_random
@@ -32,7 +33,9 @@ LATENCY=${LATENCY:-null}
 SCALE=$(cmdline_opt bench_scale)
 SCALE=${SCALE:-1}
 ROUNDS=$(cmdline_opt bench_rounds)
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+SECS=$(cmdline_opt bench_secs)
+SECS=${SECS:-0.5}
 SMP=$(grep -c '^processor' /proc/cpuinfo)
 
 emit() {
@@ -45,10 +48,10 @@ note() {
 	echo "guest-bench: $*" >&2
 }
 
-# Bytes per measurement, sized for roughly 0.3-1 s each under TCG on a
-# loaded 2-core host: a fixed count per source and read size, split among
-# the readers.
-bytes_for() {
+# Bytes of the warm-up measurement of a source and read size, about 0.1 s
+# under TCG; the measurements proper read what the warm-up shows takes
+# $SECS s (calibrate), split among the readers.
+warm_bytes() {
 	case $1:$2 in
 	edu-rng:64 | edu-rng-direct:64 | null-hwrng:64 | urandom:64) n=2000000 ;;
 	edu-rng:4096) n=3000000 ;;
@@ -61,7 +64,22 @@ bytes_for() {
 	zero:4096) n=40000000 ;;
 	zero:65536) n=60000000 ;;
 	esac
-	echo $((n / SCALE))
+	echo $((n / 10 / SCALE))
+}
+
+# Bytes per measurement of source $1 at read size $2: set by warm_up.
+bytes_for() {
+	eval "echo \${BYTES_$(echo "$1_$2" | tr -c 'a-z0-9\n' '_')}"
+}
+
+# From the warm-up's MB/s on stdin: the bytes that take $SECS s, at least
+# the warm-up's own and at most 20 times them (a warm-up that was slowed
+# down by the host must not make a run take for ever).
+calibrate() {
+	sed -n 's/.*"mb_per_s": \([0-9.]*\).*/\1/p' |
+		awk -v secs="$SECS" -v scale="$SCALE" -v lo="$1" '{ n = $1 * 1e6 * secs / scale }
+			END { if (n < lo) n = lo; if (n > 20 * lo) n = 20 * lo
+			      printf "%d\n", n }'
 }
 
 find_device() {
@@ -128,11 +146,14 @@ report_missing() {
 	done
 }
 
-# Untimed: let TCG translate the code paths and the caches fill.
+# Not recorded: let TCG translate the code paths and the caches fill, and
+# size each measurement to take about $SECS s.
 warm_up() {
 	for s in "$@"; do
 		for size in $SIZES; do
-			measure "$s" "$size" 1 0 $(($(bytes_for "$s" "$size") / 10)) >/dev/null 2>&1 || true
+			lo=$(warm_bytes "$s" "$size")
+			n=$(measure "$s" "$size" 1 0 "$lo" 2>/dev/null | calibrate "$lo") || n=$lo
+			eval "BYTES_$(echo "${s}_$size" | tr -c 'a-z0-9\n' '_')=$n"
 		done
 	done
 }

@@ -269,6 +269,8 @@ static void core_host_key(EduRngCore *c)
 void edu_rng_core_reset(EduRngCore *c)
 {
     c->pending = false;
+    c->ahead_len = 0;
+    c->ahead_want = 0;
     c->hung = false;
     c->fault = 0;
     c->seed_hi = 0;
@@ -363,6 +365,61 @@ static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
     c->ops->schedule(c->opaque, ns);
 }
 
+static bool gen_same_place(const EduRngGen *a, const EduRngGen *b)
+{
+    return !memcmp(a->key, b->key, sizeof(a->key)) && a->nonce == b->nonce &&
+           a->counter == b->counter && a->used == b->used;
+}
+
+/* Are the bytes generated ahead the next @count of the stream? */
+static bool ahead_ready(EduRngCore *c, uint32_t count)
+{
+    return c->ahead && c->ahead_len >= count &&
+           gen_same_place(&c->ahead_gen, &c->gen);
+}
+
+/*
+ * Make the next ahead_want bytes of the stream, unless they are there.
+ * Runs in edu_rng_core_dma_complete(), outside the guest's register writes.
+ */
+static void generate_ahead(EduRngCore *c)
+{
+    EduRngGen g = c->gen;
+
+    if (!c->ahead || !c->ahead_want || ahead_ready(c, c->ahead_want)) {
+        return;
+    }
+    c->ahead_gen = c->gen;
+    edu_rng_gen_fill(&g, c->ahead, c->ahead_want);
+    c->ahead_len = c->ahead_want;
+}
+
+/*
+ * Generator -> guest RAM at dma_dst from the bytes made ahead.  As in
+ * dma_from_generator(), the stream advances by the bytes delivered.
+ */
+static bool dma_from_ahead(EduRngCore *c)
+{
+    uint64_t dst = c->dma_dst;
+    uint32_t count = generator_count(c), n;
+    bool ok = true;
+
+    while (c->xfer < count) {
+        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
+        if (!c->ops->dma_write(c->opaque, dst + c->xfer, c->ahead + c->xfer,
+                               n)) {
+            core_error(c, "DMA write to 0x%" PRIx64 " failed",
+                       dst + c->xfer);
+            ok = false;
+            break;
+        }
+        c->xfer += n;
+    }
+    edu_rng_gen_skip(&c->gen, c->xfer);
+    c->ahead_len = 0;
+    return ok;
+}
+
 static bool in_buffer(uint64_t addr, uint64_t count)
 {
     return addr >= EDU_RNG_BUF_ADDR &&
@@ -444,8 +501,15 @@ static void dma_run(EduRngCore *c)
         c->hung = true;         /* BUSY until CTRL.ABORT or a reset */
     } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->stage) {
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
-    } else if ((c->dma_latency_ns || c->async_dma) && c->stage) {
+    } else if (c->dma_latency_ns && c->stage) {
         dma_from_generator_later(c, c->dma_latency_ns);
+    } else if (ahead_ready(c, generator_count(c))) {
+        dma_finish(c, dma_from_ahead(c));
+        c->ahead_want = c->dma_count;
+        c->ops->schedule(c->opaque, 0);
+    } else if (c->async_dma && c->stage) {
+        c->ahead_want = c->dma_count;
+        dma_from_generator_later(c, 0);
     } else {
         dma_finish(c, dma_from_generator(c));
     }
@@ -456,6 +520,7 @@ void edu_rng_core_dma_complete(EduRngCore *c)
     bool ok;
 
     if (!c->pending) {
+        generate_ahead(c);
         return;
     }
     c->pending = false;
@@ -467,6 +532,7 @@ void edu_rng_core_dma_complete(EduRngCore *c)
         core_error(c, "DMA write to 0x%" PRIx64 " failed", c->pend_dst);
     }
     dma_finish(c, ok);
+    generate_ahead(c);
 }
 
 static uint64_t *dma_reg(EduRngCore *c, uint64_t addr)

@@ -123,11 +123,21 @@ typedef struct EduRngCore {
     uint64_t dma_latency_ns;    /* simulated latency of generator DMA */
     bool async_dma;             /* complete generator DMA later, even at 0 */
     uint8_t *stage;             /* dma_max bytes, for delayed transfers */
+    uint8_t *ahead;             /* dma_max bytes generated ahead, or NULL */
     bool fault_injection;       /* the FAULT register is there */
 
     /* a delayed generator transfer: placed in the stream, not yet written */
     bool pending;
     EduRngGen pend_gen;         /* the stream at the transfer's start */
+
+    /*
+     * The next ahead_len bytes of the stream from ahead_gen on, made
+     * outside the guest's register writes: a transfer that starts where
+     * they do is copied from them at once.
+     */
+    EduRngGen ahead_gen;
+    uint32_t ahead_len;
+    uint32_t ahead_want;        /* bytes of the last generator transfer */
     uint64_t pend_dst;
     uint32_t pend_count;
 
@@ -148,7 +158,10 @@ typedef struct EduRngCore {
 void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
                        uint32_t dma_max);
 void edu_rng_core_reset(EduRngCore *c);
-/* End a delayed generator transfer (see EduRngCoreOps.schedule) */
+/*
+ * End a delayed generator transfer, and generate ahead (see
+ * EduRngCoreOps.schedule)
+ */
 void edu_rng_core_dma_complete(EduRngCore *c);
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,

@@ -38,6 +38,7 @@ struct EduRngState {
     uint64_t dma_latency_ns;
     bool msi;
     bool fault_injection;
+    bool gen_ahead;
 };
 
 static bool edu_rng_dma_read(void *opaque, uint64_t addr, void *buf,
@@ -82,9 +83,10 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
 }
 
 /*
- * Generator transfers are generated and written in the main loop, not in
- * the vCPU's MMIO write: the guest goes on copying the previous buffer
- * while the next one is made.
+ * Generation runs in the main loop, not in the vCPU's MMIO write: after a
+ * transfer the bytes of the next one are made ahead, while the guest
+ * copies, and the next command only copies them to guest memory.  A
+ * command that finds none made is generated and written in the main loop.
  */
 static void edu_rng_schedule(void *opaque, uint64_t ns)
 {
@@ -168,6 +170,7 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.fault_injection = s->fault_injection;
     s->core.async_dma = true;
     s->core.stage = g_malloc(s->dma_max);
+    s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
     s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_timer, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
@@ -183,6 +186,7 @@ static void edu_rng_exit(PCIDevice *pdev)
     timer_del(&s->dma_timer);
     qemu_bh_delete(s->dma_bh);
     g_free(s->core.stage);
+    g_free(s->core.ahead);
     msi_uninit(pdev);
 }
 
@@ -210,6 +214,7 @@ static int edu_rng_post_load(void *opaque, int version_id)
 {
     EduRngState *s = opaque;
 
+    s->core.ahead_len = 0;
     return edu_rng_core_state_valid(&s->core) ? 0 : -EINVAL;
 }
 
@@ -247,6 +252,7 @@ static Property edu_rng_properties[] = {
     DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
     DEFINE_PROP_BOOL("fault-injection", EduRngState, fault_injection, false),
+    DEFINE_PROP_BOOL("gen-ahead", EduRngState, gen_ahead, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -271,6 +277,8 @@ static void edu_rng_class_init(ObjectClass *oc, void *data)
         "simulated latency of a generator DMA transfer (0..1000000000)");
     object_class_property_set_description(oc, "fault-injection",
         "expose the FAULT register, for tests (off)");
+    object_class_property_set_description(oc, "gen-ahead",
+        "generate the next transfer's bytes ahead, off the vCPU (on)");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

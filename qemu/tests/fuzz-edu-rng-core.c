@@ -14,7 +14,7 @@
 #define DMA_MAX (64u << 10)
 
 static uint8_t ram[RAM_SIZE];
-static uint8_t stage[DMA_MAX];
+static uint8_t stage[DMA_MAX], ahead[DMA_MAX], check_buf[DMA_MAX];
 static uint32_t irq_level;
 static int scheduled;
 
@@ -87,6 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.fault_injection = true;
 		c.stage = stage;
 	}
+	if (size && data[0] & 4) {
+		c.async_dma = true;
+		c.stage = stage;
+		c.ahead = ahead;
+	}
 	for (size_t i = 1; i + 12 <= size; i += 12) {
 		const uint8_t *op = data + i;
 		/* offsets mostly near the registers, sometimes anywhere */
@@ -132,5 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	edu_rng_core_dma_complete(&c);
 	if (!edu_rng_core_state_valid(&c))
 		abort();
+	/* bytes made ahead are the stream from where they say they start */
+	if (c.ahead_len) {
+		EduRngGen g = c.ahead_gen;
+
+		if (c.ahead_len > DMA_MAX)
+			abort();
+		edu_rng_gen_fill(&g, check_buf, c.ahead_len);
+		if (memcmp(check_buf, ahead, c.ahead_len))
+			abort();
+	}
 	return 0;
 }

@@ -368,6 +368,90 @@ static void test_dma_latency(void)
 	      "reset cancels a delayed transfer");
 }
 
+static bool busy(EduRngCore *c)
+{
+	return rd(c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY;
+}
+
+/* One DMA_DONE, acknowledged; false if none was raised. */
+static bool took_done(EduRngCore *c)
+{
+	bool done = rd(c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE;
+
+	wr(c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	return done;
+}
+
+/*
+ * Generation ahead: after a transfer the core makes the next one's bytes
+ * in edu_rng_core_dma_complete(); a command that starts where they do
+ * completes at once from them, any other is generated later, and either
+ * way the guest gets exactly the stream.
+ */
+static void test_gen_ahead(void)
+{
+	static uint8_t stage[1u << 20], ahead[1u << 20], want[32768], want6[4096];
+	EduRngCore c;
+	EduRngGen g;
+
+	core_new(&c);
+	c.async_dma = true;
+	c.stage = stage;
+	c.ahead = ahead;
+	seed(&c, 5);
+	edu_rng_gen_seed(&g, 5);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	edu_rng_gen_seed(&g, 6);
+	edu_rng_gen_fill(&g, want6, sizeof(want6));
+
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(busy(&c) && c.ahead_len == 0,
+	      "ahead: a first transfer has nothing made ahead, runs later");
+	edu_rng_core_dma_complete(&c);
+	check(took_done(&c) && !memcmp(ram, want, 4096) && c.ahead_len == 4096,
+	      "ahead: its completion writes the stream and makes the next 4 KiB");
+
+	scheduled_ns = 1;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want + 4096, 4096) &&
+	      rd(&c, EDU_RNG_REG_XFER) == 4096 && scheduled_ns == 0,
+	      "ahead: the next transfer completes at once with the next bytes");
+	edu_rng_core_dma_complete(&c);
+	check(c.ahead_len == 4096 && !busy(&c),
+	      "ahead: the main loop then makes the next bytes, nothing else");
+
+	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want + 8192),
+	      "ahead: RANDOM takes the next word of the stream");
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(busy(&c), "ahead: after a RANDOM read the bytes made do not fit");
+	edu_rng_core_dma_complete(&c);
+	check(took_done(&c) && !memcmp(ram, want + 8196, 4096),
+	      "ahead: ... and the transfer gets the stream after the word");
+
+	dma(&c, 0, RAM_BASE + RAM_SIZE - 2048, 4096, RNG_CMD);
+	check(!busy(&c) && rd(&c, EDU_RNG_REG_XFER) == 0 &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
+	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR,
+	      "ahead: a bus error moves nothing, raises DMA_ERROR");
+	wr(&c, EDU_RNG_REG_STATUS, EDU_RNG_STATUS_ERROR);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_ERROR);
+	edu_rng_core_dma_complete(&c);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(!busy(&c) && took_done(&c) &&
+	      !memcmp(ram, want + 8196 + 4096, 4096),
+	      "ahead: ... and the stream goes on where it was");
+
+	edu_rng_core_dma_complete(&c);
+	seed(&c, 6);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	check(took_done(&c) && !memcmp(ram, want6, 4096),
+	      "ahead: a seed makes the bytes made ahead stale");
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	check(c.ahead_len == 0 && c.ahead_want == 0 && edu_rng_core_state_valid(&c),
+	      "ahead: reset drops the bytes made ahead");
+}
+
 /* Injected faults, one by one, as the driver will meet them. */
 static void test_faults(void)
 {
@@ -569,6 +653,7 @@ int main(void)
 	test_dma_generator();
 	test_dma_buffer();
 	test_dma_latency();
+	test_gen_ahead();
 	test_faults();
 	test_dma_invalid();
 	test_bad_access();
