@@ -503,8 +503,16 @@ static void dma_run(EduRngCore *c)
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
     } else if (c->dma_latency_ns && c->stage) {
         dma_from_generator_later(c, c->dma_latency_ns);
-    } else if (ahead_ready(c, generator_count(c))) {
-        dma_finish(c, dma_from_ahead(c));
+    } else if (c->ahead) {
+        /*
+         * Copy the bytes made ahead, or make them now: waiting for the
+         * main loop would tie the guest to how soon the host runs it.
+         */
+        if (ahead_ready(c, generator_count(c))) {
+            dma_finish(c, dma_from_ahead(c));
+        } else {
+            dma_finish(c, dma_from_generator(c));
+        }
         c->ahead_want = c->dma_count;
         c->ops->schedule(c->opaque, 0);
     } else if (c->async_dma && c->stage) {

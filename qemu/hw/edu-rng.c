@@ -85,8 +85,9 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
 /*
  * Generation runs in the main loop, not in the vCPU's MMIO write: after a
  * transfer the bytes of the next one are made ahead, while the guest
- * copies, and the next command only copies them to guest memory.  A
- * command that finds none made is generated and written in the main loop.
+ * copies, and the next command only copies them to guest memory.  (A
+ * command that finds none made generates them itself.)  Without
+ * gen-ahead, transfers are generated and written in the main loop.
  */
 static void edu_rng_schedule(void *opaque, uint64_t ns)
 {

@@ -385,8 +385,8 @@ static bool took_done(EduRngCore *c)
 /*
  * Generation ahead: after a transfer the core makes the next one's bytes
  * in edu_rng_core_dma_complete(); a command that starts where they do
- * completes at once from them, any other is generated later, and either
- * way the guest gets exactly the stream.
+ * is copied from them, any other is generated at once, and either way the
+ * guest gets exactly the stream.
  */
 static void test_gen_ahead(void)
 {
@@ -404,12 +404,14 @@ static void test_gen_ahead(void)
 	edu_rng_gen_seed(&g, 6);
 	edu_rng_gen_fill(&g, want6, sizeof(want6));
 
+	scheduled_ns = 1;
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
-	check(busy(&c) && c.ahead_len == 0,
-	      "ahead: a first transfer has nothing made ahead, runs later");
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want, 4096) &&
+	      c.ahead_len == 0 && scheduled_ns == 0,
+	      "ahead: with nothing made ahead a transfer is made at once");
 	edu_rng_core_dma_complete(&c);
-	check(took_done(&c) && !memcmp(ram, want, 4096) && c.ahead_len == 4096,
-	      "ahead: its completion writes the stream and makes the next 4 KiB");
+	check(c.ahead_len == 4096 && !busy(&c),
+	      "ahead: the main loop then makes the next 4 KiB");
 
 	scheduled_ns = 1;
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
@@ -423,13 +425,12 @@ static void test_gen_ahead(void)
 	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want + 8192),
 	      "ahead: RANDOM takes the next word of the stream");
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
-	check(busy(&c), "ahead: after a RANDOM read the bytes made do not fit");
-	edu_rng_core_dma_complete(&c);
-	check(took_done(&c) && !memcmp(ram, want + 8196, 4096),
-	      "ahead: ... and the transfer gets the stream after the word");
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want + 8196, 4096),
+	      "ahead: after a RANDOM read a transfer gets the stream after it");
 
+	edu_rng_core_dma_complete(&c);
 	dma(&c, 0, RAM_BASE + RAM_SIZE - 2048, 4096, RNG_CMD);
-	check(!busy(&c) && rd(&c, EDU_RNG_REG_XFER) == 0 &&
+	check(!busy(&c) && rd(&c, EDU_RNG_REG_XFER) == 0 && c.ahead_len == 0 &&
 	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
 	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR,
 	      "ahead: a bus error moves nothing, raises DMA_ERROR");
@@ -444,7 +445,6 @@ static void test_gen_ahead(void)
 	edu_rng_core_dma_complete(&c);
 	seed(&c, 6);
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
-	edu_rng_core_dma_complete(&c);
 	check(took_done(&c) && !memcmp(ram, want6, 4096),
 	      "ahead: a seed makes the bytes made ahead stale");
 	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
