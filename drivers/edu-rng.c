@@ -666,11 +666,22 @@ static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 	return ret;
 }
 
-/* Decimal, or hex after "0x"; no sign, no octal, no surrounding blanks. */
-static int edu_rng_parse_seed(const char *buf, u64 *seed)
+/*
+ * Decimal, or hex after "0x"; no sign, no octal, no surrounding blanks.
+ * Every byte written counts: none may be a NUL, after which the string
+ * kstrtou64() sees would end.  kstrtou64() in base 16 skips a "0x" of its
+ * own, so a second one is refused here.
+ */
+static int edu_rng_parse_seed(const char *buf, size_t count, u64 *seed)
 {
-	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
-		return isxdigit(buf[2]) ? kstrtou64(buf + 2, 16, seed) : -EINVAL;
+	if (memchr(buf, '\0', count))
+		return -EINVAL;
+	if (buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X')) {
+		buf += 2;
+		if (!isxdigit(buf[0]) || (buf[0] == '0' && tolower(buf[1]) == 'x'))
+			return -EINVAL;
+		return kstrtou64(buf, 16, seed);
+	}
 	return isdigit(buf[0]) ? kstrtou64(buf, 10, seed) : -EINVAL;
 }
 
@@ -681,7 +692,7 @@ static ssize_t seed_store(struct device *dev, struct device_attribute *attr,
 	u64 seed;
 	int ret;
 
-	ret = edu_rng_parse_seed(buf, &seed);
+	ret = edu_rng_parse_seed(buf, count, &seed);
 	if (ret)
 		return ret;
 	ret = edu_rng_set_mode(priv, true, seed);

@@ -25,11 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -399,48 +401,661 @@ TEST_F(hwrng, quality_zero_while_seeded)
 	EXPECT_STRNE("0", q);
 }
 
-TEST_F(hwrng, bad_seeds_rejected_and_change_nothing)
+/*
+ * ---- seed: bad writes, fixed and generated ----
+ *
+ * Every write's expected result comes from seed_oracle(), a reference
+ * parser of the grammar in Documentation/ABI/testing/
+ * sysfs-bus-pci-drivers-edu-rng, applied as sysfs applies a write: the
+ * store method gets the first page of it, whatever the file offset.
+ *
+ * The corpus: the fixed cases below (in host mode, then seeded), then
+ * CORPUS_TOTAL writes drawn by a splitmix64 generator from
+ * CORPUS_SEED_DEFAULT (EDU_RNG_CORPUS_SEED=<n> in the environment picks
+ * another; the TAP log names the one used), in the categories of
+ * corpus_cats[]: random bytes (NUL, control and high bytes included),
+ * strings of near-valid characters, valid inputs mutated (a byte inserted,
+ * replaced or deleted, one to three times), values of 2^64 and more
+ * (2^64 + k, up to 128 bits, hundreds of decimal or hex digits), signs,
+ * blanks (leading, inner, trailing, CR, tab, a second newline), prefixes
+ * and suffixes (0x alone, 0x0x, 0b, 0o, 0h, #, ULL...), writes of more
+ * than a page, and inputs of all these written at a file offset.  A draw
+ * the oracle accepts is not bad: it is drawn again.  Each write must fail
+ * with the oracle's errno; meanwhile the device stays seeded with 42 and
+ * /dev/edu-rngN goes on with 42's stream where it was.  Then 256 valid
+ * writes, drawn alike (an eighth at an offset), and one of more than a
+ * page whose first page is valid, must each give their value's stream:
+ * the oracle is checked in both directions.
+ */
+
+#define SYSFS_PAGE		4096	/* sysfs gives a store at most a page */
+#define CORPUS_SEED_DEFAULT	0x5eed2026c0de0001ULL
+#define CORPUS_MAX		9000	/* longest generated write */
+#define CORPUS_CHECK_EVERY	256	/* writes between two stream checks */
+#define CORPUS_VALID		256
+#define HW_CHUNK		1024	/* bytes the hwrng side takes at once */
+
+static unsigned int xdigit_val(__u8 c)
 {
-	static const struct {
-		const char *in;
-		int err;
-	} bad[] = {
-		{ "", EINVAL }, { "\n", EINVAL }, { "abc", EINVAL },
-		{ "-1", EINVAL }, { "+5", EINVAL }, { " 5", EINVAL },
-		{ "5 ", EINVAL }, { "1 2", EINVAL }, { "0x", EINVAL },
-		{ "0x\n", EINVAL }, { "0x1g", EINVAL }, { "12abc", EINVAL },
-		{ "0x-1", EINVAL }, { "1.5", EINVAL }, { "5\n\n", EINVAL },
-		{ "18446744073709551616", ERANGE },
-		{ "99999999999999999999999", ERANGE },
-		{ "0x10000000000000000", ERANGE },
-	};
-	struct match m;
-	size_t got = 0;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
+}
 
-	ASSERT_EQ(0, seed(99));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (!bad[i].in[0]) {
-			/* write() of 0 bytes never reaches sysfs; use "\0" */
-			char p[PATH_MAX];
-			int fd;
+/*
+ * What the driver must make of a write of @b[0..@len): the first page of
+ * it, every byte of which counts:
+ *
+ *	seed = ( 1*DIGIT / "0" ( "x" / "X" ) 1*HEXDIG ) [ LF ]
+ *
+ * Decimal even with leading zeros (never octal), hex digits in either
+ * case; no sign, blank, second prefix or NUL.  0 and *@val; -ERANGE when
+ * the digits are worth more than 64 bits, whatever follows them (as
+ * kstrtou64() has it); else -EINVAL.
+ */
+static int seed_oracle(const __u8 *b, size_t len, __u64 *val)
+{
+	unsigned __int128 v = 0, max = UINT64_MAX;
+	unsigned int base = 10, d;
+	size_t i = 0, first;
+	bool over = false;
 
-			snprintf(p, sizeof(p), "%s/seed", edu_rng_dev());
-			fd = open(p, O_WRONLY);
-			ASSERT_LE(0, fd);
-			EXPECT_EQ(-1, write(fd, "", 1));
-			EXPECT_EQ(EINVAL, errno);
-			close(fd);
-		} else {
-			EXPECT_EQ(-bad[i].err, dev_write("seed", bad[i].in))
-				TH_LOG("input '%s'", bad[i].in);
-		}
-		/* and the stream goes on as seed 99's */
-		ASSERT_EQ(64, hwrng_read(self->buf + got, 64));
-		got += 64;
+	if (len > SYSFS_PAGE)
+		len = SYSFS_PAGE;
+	if (memchr(b, '\0', len))
+		return -EINVAL;
+	if (len >= 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')) {
+		base = 16;
+		i = 2;
 	}
-	m = match_stream(99, self->buf, got);
-	EXPECT_EQ(NULL, m.why) TH_LOG("after bad seeds: %s", m.why);
-	EXPECT_EQ(0U, m.stale);
+	for (first = i; i < len && (d = xdigit_val(b[i])) < base; i++) {
+		v = v * base + d;
+		if (v > max) {
+			over = true;
+			v = max + 1;
+		}
+	}
+	if (i == first)
+		return -EINVAL;
+	if (over)
+		return -ERANGE;
+	if (i < len && b[i] == '\n')
+		i++;
+	if (i < len)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+/* splitmix64: the corpus generator, reproducible from its seed */
+static __u64 rnd(__u64 *s)
+{
+	__u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static size_t rnd_below(__u64 *s, size_t n)
+{
+	return rnd(s) % n;
+}
+
+/* A value worth trying: an edge case, or random of random bit length. */
+static __u64 rnd_value(__u64 *s)
+{
+	static const __u64 edge[] = {
+		0, 1, 7, 9, 10, 42, 0xff, 0xffffffff, 1ULL << 32, INT64_MAX,
+		1ULL << 63, UINT64_MAX - 1, UINT64_MAX,
+	};
+	unsigned int bits = rnd_below(s, 65);
+
+	if (!rnd_below(s, 4))
+		return edge[rnd_below(s, ARRAY_SIZE(edge))];
+	return bits ? rnd(s) >> (64 - bits) : 0;
+}
+
+/* characters a seed might hold or nearly hold, NUL included */
+static const char near_chars[] = "0123456789abcdefABCDEFxX+- \t\n\r\v\f.,_#gGoO\0";
+
+static __u8 rnd_near(__u64 *s)
+{
+	return near_chars[rnd_below(s, sizeof(near_chars) - 1)];
+}
+
+/* A character for mutations: mostly a near one, else any byte. */
+static __u8 rnd_char(__u64 *s)
+{
+	return rnd_below(s, 4) ? rnd_near(s) : (__u8)rnd(s);
+}
+
+/* @v in @base at @p, hex letters in @upper (0, 1; 2: mixed) case */
+static size_t put_num(__u64 *s, __u8 *p, unsigned __int128 v,
+		      unsigned int base, int upper)
+{
+	__u8 tmp[128];	/* 128 bits in base 2 */
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[(unsigned int)(v % base)];
+		v /= base;
+	} while (v);
+	for (i = 0; i < n; i++) {
+		p[i] = tmp[n - 1 - i];
+		if (p[i] >= 'a' && (upper == 1 || (upper == 2 && rnd_below(s, 2))))
+			p[i] -= 'a' - 'A';
+	}
+	return n;
+}
+
+static size_t put_zeros(__u64 *s, __u8 *p)
+{
+	size_t n = rnd_below(s, 4) ? 0 : 1 + rnd_below(s, rnd_below(s, 8) ? 3 : 40);
+
+	memset(p, '0', n);
+	return n;
+}
+
+/*
+ * A write of @v (up to 128 bits): decimal, or hex after 0x or 0X in any
+ * case, perhaps with leading zeros, perhaps with a newline.
+ */
+static size_t put_seed(__u64 *s, __u8 *b, unsigned __int128 v)
+{
+	unsigned int form = rnd_below(s, 5);
+	size_t n = 0;
+
+	if (form >= 2) {
+		b[n++] = '0';
+		b[n++] = rnd_below(s, 3) ? 'x' : 'X';
+	}
+	n += put_zeros(s, b + n);
+	n += put_num(s, b + n, v, form >= 2 ? 16 : 10, form >= 2 ? form - 2 : 0);
+	if (rnd_below(s, 2))
+		b[n++] = '\n';
+	return n;
+}
+
+static size_t insert(__u8 *b, size_t n, size_t at, const void *p, size_t len)
+{
+	memmove(b + at + len, b + at, n - at);
+	memcpy(b + at, p, len);
+	return n + len;
+}
+
+static size_t gen_random_bytes(__u64 *s, __u8 *b)
+{
+	size_t n = 1 + rnd_below(s, 64);
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = rnd(s);
+	return n;
+}
+
+static size_t gen_near_chars(__u64 *s, __u8 *b)
+{
+	size_t n = 1 + rnd_below(s, 32);
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = rnd_near(s);
+	return n;
+}
+
+static size_t gen_mutated(__u64 *s, __u8 *b)
+{
+	size_t n = put_seed(s, b, rnd_value(s)), at;
+	__u8 c;
+
+	for (int k = 1 + rnd_below(s, 3); k; k--) {
+		at = rnd_below(s, n + 1);
+		c = rnd_char(s);
+		switch (rnd_below(s, 3)) {
+		case 0:
+			n = insert(b, n, at, &c, 1);
+			break;
+		case 1:
+			if (at < n)
+				b[at] = c;
+			break;
+		default:
+			if (at < n && n > 1) {
+				memmove(b + at, b + at + 1, n - at - 1);
+				n--;
+			}
+		}
+	}
+	return n;
+}
+
+static size_t gen_overflow(__u64 *s, __u8 *b)
+{
+	unsigned __int128 two64 = (unsigned __int128)1 << 64, v;
+	size_t n = 0, digits;
+	unsigned int bits;
+
+	switch (rnd_below(s, 4)) {
+	case 0:		/* 2^64 + k, k small or any */
+		v = two64 + (rnd_below(s, 2) ? rnd_below(s, 3) : rnd_value(s));
+		return put_seed(s, b, v);
+	case 1:		/* 65 to 128 bits */
+		bits = 65 + rnd_below(s, 64);
+		v = ((unsigned __int128)rnd(s) << 64 | rnd(s)) >> (128 - bits);
+		v |= (unsigned __int128)1 << (bits - 1);
+		return put_seed(s, b, v);
+	case 2:		/* many decimal digits: 21 or more is over 2^64 */
+		n = put_zeros(s, b);
+		digits = 21 + rnd_below(s, rnd_below(s, 4) ? 20 : 1000);
+		for (size_t i = 0; i < digits; i++)
+			b[n++] = (i ? '0' : '1') + rnd_below(s, i ? 10 : 9);
+		break;
+	default:	/* 17 or more hex digits */
+		b[n++] = '0';
+		b[n++] = 'x';
+		n += put_zeros(s, b + n);
+		digits = 17 + rnd_below(s, rnd_below(s, 4) ? 16 : 1000);
+		for (size_t i = 0; i < digits; i++)
+			b[n++] = "123456789abcdefABCDEF0"[rnd_below(s, i ? 22 : 21)];
+	}
+	if (rnd_below(s, 2))
+		b[n++] = '\n';
+	/* ERANGE even with junk after the digits, as kstrtou64() */
+	if (!rnd_below(s, 8))
+		b[n++] = rnd_char(s);
+	return n;
+}
+
+static size_t gen_signs(__u64 *s, __u8 *b)
+{
+	size_t n = put_seed(s, b, rnd_value(s)), at;
+
+	for (int k = 1 + !rnd_below(s, 4); k; k--) {
+		switch (rnd_below(s, 4)) {
+		case 0:
+		case 1:
+			at = 0;
+			break;
+		case 2:		/* after 0x, or inside the number */
+			at = n > 2 ? 2 : 1;
+			break;
+		default:
+			at = rnd_below(s, n + 1);
+		}
+		n = insert(b, n, at, rnd_below(s, 2) ? "+" : "-", 1);
+	}
+	return n;
+}
+
+static size_t gen_blanks(__u64 *s, __u8 *b)
+{
+	size_t n = put_seed(s, b, rnd_value(s)), at;
+
+	for (int k = 1 + rnd_below(s, 2); k; k--) {
+		switch (rnd_below(s, 4)) {
+		case 0:
+			at = 0;
+			break;
+		case 1:
+			at = n;
+			break;
+		case 2:		/* before the newline */
+			at = b[n - 1] == '\n' ? n - 1 : n;
+			break;
+		default:
+			at = rnd_below(s, n + 1);
+		}
+		n = insert(b, n, at, &" \t\n\r\v\f"[rnd_below(s, 6)], 1);
+	}
+	return n;
+}
+
+static size_t gen_prefixes(__u64 *s, __u8 *b)
+{
+	static const char *const pre[] = {
+		"", "0x", "0X", "0x0x", "0X0x", "0x0X", "0xx", "0Xx", "x", "X",
+		"0b", "0B", "0o", "0O", "0h", "0d", "0t", "#", "$", "\\x", "00x",
+		"0 x", "x0", "0x_", "0x.", "&h", "0\\x", "0x0x0x", "0x-", "0x+",
+	};
+	static const char *const suf[] = {
+		"", "h", "H", "b", "o", "u", "U", "L", "ULL", "e5", ".0", "_0",
+		",000", "k", "K", "M", "x", "0x", "g",
+	};
+	const char *p = pre[rnd_below(s, ARRAY_SIZE(pre))];
+	const char *q = suf[rnd_below(s, ARRAY_SIZE(suf))];
+	size_t n = strlen(p);
+
+	memcpy(b, p, n);
+	switch (rnd_below(s, 4)) {
+	case 0:		/* the prefix alone */
+		break;
+	case 1:		/* binary or octal digits */
+		n += put_num(s, b + n, rnd_value(s), rnd_below(s, 2) ? 2 : 8, 0);
+		break;
+	default:
+		n += put_num(s, b + n, rnd_value(s), rnd_below(s, 2) ? 10 : 16,
+			     rnd_below(s, 3));
+	}
+	memcpy(b + n, q, strlen(q));
+	n += strlen(q);
+	if (rnd_below(s, 2))
+		b[n++] = '\n';
+	return n;
+}
+
+/* More than a page: what counts is the first page, which must be bad. */
+static size_t gen_long(__u64 *s, __u8 *b)
+{
+	static const char blanks[] = { ' ', '\n', '\t' };
+	size_t n = SYSFS_PAGE + 1 + rnd_below(s, CORPUS_MAX - SYSFS_PAGE), at;
+
+	switch (rnd_below(s, 5)) {
+	case 0:
+		for (size_t i = 0; i < n; i++)
+			b[i] = rnd(s);
+		break;
+	case 1:		/* a page of digits: ERANGE */
+		for (size_t i = 0; i < n; i++)
+			b[i] = '0' + (i ? rnd_below(s, 10) : 1 + rnd_below(s, 9));
+		break;
+	case 2:		/* zeros, one bad byte somewhere in the first page */
+		memset(b, '0', n);
+		b[rnd_below(s, SYSFS_PAGE)] = rnd_char(s);
+		break;
+	case 3:		/* a seed, then more in the first page */
+		at = put_seed(s, b, rnd_value(s));
+		memset(b + at, rnd_below(s, 2) ? '\n' : ' ', n - at);
+		break;
+	default:	/* blanks */
+		memset(b, blanks[rnd_below(s, 3)], n);
+	}
+	return n;
+}
+
+typedef size_t (*corpus_gen)(__u64 *s, __u8 *b);
+
+static const struct corpus_cat {
+	const char *name;
+	unsigned int count;
+	corpus_gen gen;		/* NULL: any of the others, at an offset */
+} corpus_cats[] = {
+	{ "random-bytes", 400, gen_random_bytes },
+	{ "near-chars", 600, gen_near_chars },
+	{ "mutated", 800, gen_mutated },
+	{ "overflow", 400, gen_overflow },
+	{ "signs", 300, gen_signs },
+	{ "blanks", 400, gen_blanks },
+	{ "prefixes", 400, gen_prefixes },
+	{ "long", 64, gen_long },
+	{ "at-offset", 300, NULL },
+};
+
+#define CORPUS_TOTAL	3664U	/* the sum of the counts above */
+
+/* @b as C-like text, the first 240 characters or so */
+static const char *show(const __u8 *b, size_t len)
+{
+	static char out[320];
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o < 240; i++) {
+		if (b[i] >= ' ' && b[i] < 0x7f && b[i] != '\\')
+			out[o++] = b[i];
+		else
+			o += sprintf(out + o, "\\x%02x", b[i]);
+	}
+	snprintf(out + o, sizeof(out) - o, "%s (%zu bytes)",
+		 o >= 240 ? "..." : "", len);
+	return out;
+}
+
+/* 0 or -errno: one write(), at @off unless it is negative */
+static ssize_t seed_write(int fd, const __u8 *b, size_t len, off_t off)
+{
+	ssize_t r = off < 0 ? write(fd, b, len) : pwrite(fd, b, len, off);
+
+	return r < 0 ? -errno : r;
+}
+
+static void dev_read_attr(const char *attr, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", edu_rng_dev(), attr);
+	if (read_file(p, buf, size))
+		snprintf(buf, size, "(unreadable)");
+}
+
+/* The stream of /dev/edu-rngN, to be @e from offset @last on. */
+struct stream_check {
+	const __u8 *e;
+	size_t elen, last, skipped;
+	unsigned int gaps;
+};
+
+/*
+ * The next @n bytes of the stream: exactly where we were, or after a gap
+ * of at most one hwrng-side chunk (the hwrng kthread may take one).  A
+ * repeat (the stream started again) or a foreign byte is not.
+ */
+static bool stream_goes_on(struct stream_check *c, const __u8 *buf,
+			   size_t n)
+{
+	size_t span = c->elen - c->last;
+	__u8 *hit;
+
+	if (span > HW_CHUNK + n)
+		span = HW_CHUNK + n;
+	hit = memmem(c->e + c->last, span, buf, n);
+	if (!hit)
+		return false;
+	if (hit != c->e + c->last) {
+		c->gaps++;
+		c->skipped += hit - (c->e + c->last);
+	}
+	c->last = hit - c->e + n;
+	return true;
+}
+
+static const struct {
+	const char *in;
+	size_t len;		/* 0: strlen(in) */
+	int err;
+} bad_seeds[] = {
+	{ "\0", 1, EINVAL }, { "\n", 0, EINVAL }, { "abc", 0, EINVAL },
+	{ "-1", 0, EINVAL }, { "+5", 0, EINVAL }, { " 5", 0, EINVAL },
+	{ "5 ", 0, EINVAL }, { "1 2", 0, EINVAL }, { "0x", 0, EINVAL },
+	{ "0x\n", 0, EINVAL }, { "0x1g", 0, EINVAL }, { "12abc", 0, EINVAL },
+	{ "0x-1", 0, EINVAL }, { "1.5", 0, EINVAL }, { "5\n\n", 0, EINVAL },
+	{ "18446744073709551616", 0, ERANGE },
+	{ "99999999999999999999999", 0, ERANGE },
+	{ "0x10000000000000000", 0, ERANGE },
+	/* kstrtou64() in base 16 would skip a second 0x */
+	{ "0x0x5", 0, EINVAL }, { "0X0x2a\n", 0, EINVAL },
+	/* what follows a NUL is written too */
+	{ "5\0junk", 6, EINVAL }, { "42\0", 3, EINVAL }, { "\0\n", 2, EINVAL },
+	{ "0x+5", 0, EINVAL }, { "0b101", 0, EINVAL }, { "0o17", 0, EINVAL },
+	{ "5\r\n", 0, EINVAL }, { "\n5", 0, EINVAL }, { "0x 5", 0, EINVAL },
+	{ "99999999999999999999999x", 0, ERANGE },
+};
+
+/* The fixed cases, with the oracle's word on each; 0 or failures. */
+static int bad_seeds_fixed(struct __test_metadata *_metadata, int sfd)
+{
+	int fails = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad_seeds); i++) {
+		const __u8 *in = (const __u8 *)bad_seeds[i].in;
+		size_t len = bad_seeds[i].len ?: strlen(bad_seeds[i].in);
+		__u64 v;
+		ssize_t r;
+
+		EXPECT_EQ(-bad_seeds[i].err, seed_oracle(in, len, &v))
+			TH_LOG("oracle on %s", show(in, len));
+		r = seed_write(sfd, in, len, -1);
+		EXPECT_EQ(-bad_seeds[i].err, r) TH_LOG("%s", show(in, len));
+		fails += r != -bad_seeds[i].err;
+	}
+	/* a write of nothing never reaches the driver */
+	EXPECT_EQ(0, seed_write(sfd, (const __u8 *)"", 0, -1));
+	return fails;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static __u64 corpus_seed(void)
+{
+	const char *env = getenv("EDU_RNG_CORPUS_SEED");
+
+	return env ? strtoull(env, NULL, 0) : CORPUS_SEED_DEFAULT;
+}
+
+static const char *edu_rng_node(void);
+
+TEST_F_TIMEOUT(hwrng, bad_seeds_rejected_and_change_nothing, 300)
+{
+	const size_t elen = 256 << 10;
+	unsigned int total = 0, fails = 0, valid = 0, einval, erange, redrawn;
+	struct stream_check c = { .elen = elen };
+	__u64 s = corpus_seed(), v;
+	char p[PATH_MAX], mode[32], q0[32], q[32];
+	double t0 = now(), t1;
+	__u8 *b = malloc(CORPUS_MAX + 64), *e = malloc(elen), *hit;
+	int sfd, fd = -1;
+	EduRngGen g;
+	ssize_t r;
+	off_t off;
+	size_t n;
+
+	ASSERT_NE(NULL, b);
+	ASSERT_NE(NULL, e);
+	TH_LOG("corpus seed %#llx (EDU_RNG_CORPUS_SEED=n for another)",
+	       (unsigned long long)s);
+	snprintf(p, sizeof(p), "%s/seed", edu_rng_dev());
+	sfd = open(p, O_WRONLY);
+	ASSERT_LE(0, sfd);
+
+	/* host mode: it stays, with its quality */
+	dev_read_attr("mode", mode, sizeof(mode));
+	ASSERT_STREQ("host", mode);
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q0, sizeof(q0)));
+	EXPECT_EQ(0, bad_seeds_fixed(_metadata, sfd));
+	dev_read_attr("mode", mode, sizeof(mode));
+	EXPECT_STREQ("host", mode);
+	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
+	EXPECT_STREQ(q0, q);
+
+	/*
+	 * Seeded with 42: the hwrng side takes its chunk now (so the kernel's
+	 * hwrng thread reads from it for a while), then K = 4096 bytes are
+	 * read from /dev/edu-rngN.
+	 */
+	edu_rng_gen_seed(&g, 42);
+	edu_rng_gen_fill(&g, e, elen);
+	c.e = e;
+	ASSERT_EQ(0, seed(42));
+	ASSERT_EQ(64, hwrng_read(self->buf, 64));
+	fd = open(edu_rng_node(), O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4096, read(fd, self->buf, 4096));
+	hit = memmem(e, 8192, self->buf, 4096);
+	ASSERT_NE(NULL, hit) TH_LOG("seed 42: not its stream");
+	c.last = hit - e + 4096;
+	EXPECT_EQ(0, bad_seeds_fixed(_metadata, sfd));
+
+	for (size_t k = 0; k < ARRAY_SIZE(corpus_cats); k++) {
+		const struct corpus_cat *cat = &corpus_cats[k];
+
+		einval = 0;
+		erange = 0;
+		redrawn = 0;
+		for (unsigned int i = 0; i < cat->count; i++) {
+			int want, tries = 0;
+
+			/* a bad one: the oracle says which */
+			do {
+				corpus_gen gen = cat->gen;
+
+				ASSERT_GT(1000, tries++);
+				if (!gen)
+					gen = corpus_cats[rnd_below(&s, k)].gen;
+				n = gen(&s, b);
+				off = cat->gen ? -1 : (off_t)rnd_below(&s, 1 << 20) + 1;
+				want = seed_oracle(b, n, &v);
+				redrawn += !want;
+			} while (!want);
+			einval += want == -EINVAL;
+			erange += want == -ERANGE;
+			r = seed_write(sfd, b, n, off);
+			if (r != want && fails++ < 20)
+				TH_LOG("%s #%u: %s at %lld: %zd, not %d", cat->name,
+				       i, show(b, n), (long long)off, r, want);
+			/* now and then: still seeded, 42's stream goes on */
+			if (++total % CORPUS_CHECK_EVERY)
+				continue;
+			ASSERT_EQ(64, read(fd, self->buf, 64));
+			ASSERT_TRUE(stream_goes_on(&c, self->buf, 64))
+				TH_LOG("stream of 42 broken by %s #%u or before",
+				       cat->name, i);
+			dev_read_attr("mode", mode, sizeof(mode));
+			ASSERT_STREQ("seeded", mode);
+		}
+		TH_LOG("corpus %-12s %4u writes: %4u EINVAL, %3u ERANGE (%u valid draws redrawn)",
+		       cat->name, cat->count, einval, erange, redrawn);
+	}
+	EXPECT_EQ(0U, fails);
+	EXPECT_EQ(CORPUS_TOTAL, total);
+	ASSERT_EQ(4096, read(fd, self->buf, 4096));
+	EXPECT_TRUE(stream_goes_on(&c, self->buf, 4096))
+		TH_LOG("stream of 42 broken by the corpus");
+	dev_read_attr("mode", mode, sizeof(mode));
+	EXPECT_STREQ("seeded", mode);
+	t1 = now();
+	TH_LOG("%u bad writes, %u failed, in %.1f s", total, fails, t1 - t0);
+	TH_LOG("42's stream went on to byte %zu, %u gaps (%zu bytes)",
+	       c.last, c.gaps, c.skipped);
+	EXPECT_GE(4U, c.gaps);
+
+	/* the other way: valid writes give their value's stream */
+	for (unsigned int i = 0; i <= CORPUS_VALID; i++) {
+		__u64 want = rnd_value(&s);
+
+		if (i < CORPUS_VALID) {
+			n = put_seed(&s, b, want);
+			off = rnd_below(&s, 8) ? -1 : (off_t)rnd_below(&s, 1 << 20) + 1;
+		} else {
+			/* sysfs takes the first page of a longer write */
+			want = 7;
+			n = SYSFS_PAGE + 100;
+			memset(b, '0', n);
+			b[SYSFS_PAGE - 1] = '7';
+			b[SYSFS_PAGE] = 'z';
+			off = -1;
+		}
+		ASSERT_EQ(0, seed_oracle(b, n, &v)) TH_LOG("%s", show(b, n));
+		ASSERT_EQ(want, v) TH_LOG("oracle: %s", show(b, n));
+		r = seed_write(sfd, b, n, off);
+		ASSERT_EQ((ssize_t)(n < SYSFS_PAGE ? n : SYSFS_PAGE), r)
+			TH_LOG("%s at %lld", show(b, n), (long long)off);
+		ASSERT_EQ(64, read(fd, self->buf, 64));
+		edu_rng_gen_seed(&g, want);
+		edu_rng_gen_fill(&g, e, 8192 + 64);
+		EXPECT_NE(NULL, memmem(e, 8192 + 64, self->buf, 64))
+			TH_LOG("%s: not the stream of %llu", show(b, n),
+			       (unsigned long long)want);
+		valid++;
+	}
+	TH_LOG("%u valid writes took effect, in %.1f s", valid, now() - t1);
+	close(fd);
+	close(sfd);
+	free(b);
+	free(e);
 }
 
 /* Interrupts taken by the device, from /proc/interrupts; -1 if none. */
@@ -891,6 +1506,10 @@ TEST_F(direct, parallel_readers_exact)
 #define FAULT_SLOW		(1u << 5)
 #define FAULT_SPURIOUS		(1u << 6)
 #define PIECE			4096
+#define REG_DMA_MAX		0x14
+#define REG_STATUS		0x20
+#define STATUS_BUSY		0x1u
+#define RING_BUFS		4	/* the driver's EDU_RNG_NR_BUFS */
 
 FIXTURE(fault) {
 	volatile uint32_t *bar;
@@ -1097,6 +1716,132 @@ TEST_F_TIMEOUT(fault, hwrng_reports_errors, 120)
 	self->bar[REG_FAULT / 4] = 0;
 	close(fd);
 	EXPECT_TRUE(eio);
+}
+
+/*
+ * Read what the device delivers, through @nb (O_NONBLOCK) while it has
+ * some, until a blocking read of @fd waits for a hung transfer, which the
+ * driver times out and aborts: EIO.  Then no transfer is in flight.  0 or
+ * -errno.
+ */
+static int drain_to_timeout(int fd, int nb, __u8 *buf, size_t size)
+{
+	for (int i = 0; i < 64; i++) {
+		while (read(nb, buf, size) > 0)
+			;
+		if (errno != EAGAIN)
+			return -errno;
+		if (read(fd, buf, 1) < 0)
+			return errno == EIO ? 0 : -errno;
+	}
+	return -EBUSY;		/* data kept coming: not hung */
+}
+
+/* Wait until stats/@name reaches @want: 0, or -ETIMEDOUT after 10 s. */
+static int wait_stat(const char *name, unsigned long long want)
+{
+	double end = now() + 10;
+
+	while (dev_stat(name) < want) {
+		if (now() > end)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+/*
+ * The lab's RAND on an O_NONBLOCK descriptor is all or nothing: with k = 1
+ * to 3 bytes buffered it fails with EAGAIN and takes none of them (it used
+ * to take them and throw them away), with k = 4 it returns those 4.  To
+ * have exactly k bytes buffered and no transfer that could still land:
+ * from an idle device (a hung transfer timed out and aborted), seed and
+ * let the ring fill, RING_BUFS transfers and then none in flight; hang
+ * every transfer from then on, and read all but k bytes.  Then lift the
+ * fault: the next bytes read must be the stream from where RAND left it.
+ * The hwrng kthread must not take bytes meanwhile: a read of /dev/hwrng
+ * after each seed gives the hwrng side its 1 KiB, which serves the
+ * kthread's next reads.
+ */
+TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
+{
+	size_t bs, ring, o, n, got, want;
+	unsigned long long t, timeouts;
+	int nb = -1, eio, ret;
+	__u8 *buf, *hit;
+	__u32 val;
+	ssize_t r;
+
+	FAULT_LANE_ONLY();
+	/* the driver's buffer size: DMA_MAX, within 4 KiB to 64 KiB */
+	bs = self->bar[REG_DMA_MAX / 4];
+	bs = bs < 4096 ? 4096 : bs > 65536 ? 65536 : bs;
+	ring = RING_BUFS * bs;
+	buf = malloc(ring);
+	ASSERT_NE(NULL, buf);
+	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	for (size_t k = 1; k <= 4; k++) {
+		/* idle: nothing in flight, the hwrng side served */
+		ASSERT_EQ(64, hwrng_read(buf, 64));
+		self->bar[REG_FAULT / 4] = FAULT_HANG;
+		ASSERT_EQ(0, drain_to_timeout(self->fd, nb, buf, ring));
+		self->bar[REG_FAULT / 4] = 0;
+
+		/* seeded, the ring fills, and the device stops */
+		t = dev_stat("transfers");
+		ASSERT_EQ(0, dev_write("seed", "31337"));
+		ASSERT_EQ(64, hwrng_read(buf, 64));
+		ASSERT_EQ(0, wait_stat("transfers", t + RING_BUFS));
+		ASSERT_EQ(0U, self->bar[REG_STATUS / 4] & STATUS_BUSY)
+			TH_LOG("a transfer in flight with the ring full");
+		ASSERT_EQ(t + RING_BUFS, dev_stat("transfers"));
+
+		/* all but k bytes, and no transfer can land */
+		self->bar[REG_FAULT / 4] = FAULT_HANG;
+		ASSERT_EQ(4096, read(self->fd, buf, 4096));
+		hit = memmem(self->e, ring, buf, 4096);
+		ASSERT_NE(NULL, hit) TH_LOG("not the seed's stream");
+		o = hit - self->e;
+		n = ring - k - o - 4096;
+		ASSERT_EQ((ssize_t)n, read(self->fd, buf, n));
+		ASSERT_EQ(0, memcmp(buf, self->e + o + 4096, n))
+			TH_LOG("k = %zu: the ring did not hold the stream's first %zu bytes",
+			       k, ring);
+
+		ret = ioctl(nb, EDU_RNG_IOCTL_RAND, &val);
+		if (k < 4) {
+			EXPECT_EQ(-1, ret) TH_LOG("RAND with %zu bytes ready", k);
+			EXPECT_EQ(EAGAIN, errno);
+		} else {
+			EXPECT_EQ(0, ret)
+				TH_LOG("RAND, 4 bytes ready: %s", strerror(errno));
+			EXPECT_EQ(0, memcmp(&val, self->e + ring - 4, 4));
+		}
+
+		/* the hung transfer times out; the stream goes on */
+		timeouts = dev_stat("timeouts");
+		self->bar[REG_FAULT / 4] = 0;
+		for (got = 0, eio = 0; got < 8192; got += r) {
+			r = read(self->fd, buf + got, 8192 - got);
+			if (r < 0) {
+				ASSERT_EQ(EIO, errno);
+				ASSERT_GE(1, ++eio);
+				r = 0;
+			}
+		}
+		want = k < 4 ? ring - k : ring;
+		hit = memmem(self->e + ring - k - 4096, 2 * 4096, buf, 64);
+		EXPECT_EQ(0, memcmp(buf, self->e + want, 8192))
+			TH_LOG("k = %zu: next bytes from stream offset %zd, not %zu",
+			       k, hit ? hit - self->e : (ssize_t)-1, want);
+		EXPECT_LT(timeouts, dev_stat("timeouts"));
+		TH_LOG("k = %zu: RAND %s; the stream went on at %zd (ring of %zu from %zu)",
+		       k, ret ? "EAGAIN" : "4 bytes", hit ? hit - self->e : (ssize_t)-1,
+		       ring, o);
+	}
+	close(nb);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN
