@@ -11,7 +11,8 @@
 # series differs from $KVER's.  And fuzz (libFuzzer on the device core),
 # guest-fault (injected device faults), guest-iommu (behind intel-iommu),
 # guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000),
-# guest-lifecycle (unbind/bind and rmmod/insmod loops under load).
+# guest-lifecycle (unbind/bind and rmmod/insmod loops under load),
+# guest-hotplug (device_del/device_add over QMP under load).
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
 set -eu
 # shellcheck source=common.sh
@@ -132,6 +133,12 @@ two_devices() {
 		--add "$TOP/selftests/tap.sh:/exec/" -- -device edu-rng
 }
 
+# The device in a pcie-root-port, removed and added back 10 times over QMP
+# while four readers and rngd run (selftests/hotplug_host.sh drives it).
+hotplug() {
+	"$TOP/selftests/hotplug_host.sh" "$OUT/guest-hotplug.serial.log" --timeout 600
+}
+
 summary() {
 	local s p f tp=0 tf=0 k
 	echo
@@ -169,6 +176,7 @@ suite guest-two two_devices
 suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
 	--log "$OUT/guest-lifecycle.serial.log" \
 	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
+suite guest-hotplug hotplug
 suite fuzz fuzz_core
 # injected device faults; iomem=relaxed lets the test reach the FAULT
 # register through the BAR the driver holds

@@ -1,0 +1,335 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Hot removal under load, the guest side of selftests/hotplug_host.sh: four
+# readers (two on /dev/hwrng, two on /dev/edu-rng0) and rngd run while the
+# host removes the device with QMP device_del and adds it back with
+# device_add, $CYCLES times (edu.cycles=N on the kernel command line,
+# default 10).  The guest asks for each step with a marker line on the
+# console ("edu-rng-hotplug: remove N", "... add N", "... done"), which the
+# host waits for, and polls sysfs, with a bound, for the device to go and
+# come back.  Readers must only ever get data or a clean error (ENODEV,
+# EIO, EAGAIN; ENOENT opening a node that is gone), nothing may hang, and
+# after each add the driver binds, /dev/hwrng serves the new device, every
+# reader reads again and a seeded stream reads back exact through
+# /dev/edu-rngN and then /dev/hwrng.  Output is TAP.
+set -eu
+
+DRV=/sys/bus/pci/drivers/edu-rng
+# shellcheck source=tap.sh
+. "$(dirname "$0")/tap.sh"
+
+CYCLES=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^edu\.cycles=//p')
+CYCLES=${CYCLES:-10}
+# per seeded check: 128 KiB through /dev/edu-rngN, then 64 KiB of /dev/hwrng
+DIRECT=131072
+HW=65536
+
+# the device's PCI address; no fork but one, as polls call it often
+bdf() {
+	for d in /sys/bus/pci/devices/*; do
+		read -r dv 2>/dev/null <"$d/device" || continue
+		read -r vd 2>/dev/null <"$d/vendor" || continue
+		if [ "$vd" = 0x1234 ] && [ "$dv" = 0xcafe ]; then
+			echo "${d##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# seconds since boot (no fork)
+now() {
+	read -r up _ </proc/uptime
+	echo "${up%.*}"
+}
+
+# poll COND... every 50 ms until it succeeds, for at most $1 s by the
+# clock (a loaded TCG guest runs a poll round much slower than 50 ms)
+poll() {
+	end=$(($(now) + $1))
+	shift
+	until "$@"; do
+		[ "$(now)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# cur and avail: rng_current and rng_available (blank-separated names;
+# without the "none" that 6.12 lists) of the hwrng core
+hwrngs() {
+	read -r cur </sys/class/misc/hw_random/rng_current
+	read -r all </sys/class/misc/hw_random/rng_available
+	avail=
+	for a in $all; do
+		[ "$a" = none ] || avail="$avail${avail:+ }$a"
+	done
+}
+
+# the device, its driver, its hwrng and its /dev node are all gone
+gone() {
+	! bdf >/dev/null && [ ! -e /dev/edu-rng0 ] && hwrngs &&
+		[ "$cur" = none ] && [ -z "$avail" ]
+}
+
+# A device is bound, its /dev/edu-rngN is there, its hwrng (the only one)
+# serves /dev/hwrng.  Sets B and NODE.
+bound() {
+	B=$(bdf) || return 1
+	[ -e "$DRV/$B" ] || return 1
+	node=$(ls "/sys/bus/pci/devices/$B/misc" 2>/dev/null) || return 1
+	NODE=/dev/$node
+	[ -c "$NODE" ] && hwrngs &&
+		[ "$cur" = "edu-rng-$B" ] && [ "$avail" = "edu-rng-$B" ]
+}
+
+# A reader keeps $1 open on fd 3 (so the open file outlives a removal)
+# and reads 64 KiB at a time, reopening after an error; it counts reads
+# with data, clean errors, opens of a node that is gone, and anything else
+# ("bad").  It stops reading while /tmp/pause exists, saying so with
+# /tmp/paused.N.
+reader() {
+	src=$1 r=$2
+	ok=0 err=0 absent=0 bad=0 open=0
+	while [ ! -e /tmp/stop ]; do
+		if [ -e /tmp/pause ]; then
+			: >"/tmp/paused.$r"
+			while [ -e /tmp/pause ] && [ ! -e /tmp/stop ]; do
+				sleep 0.02
+			done
+			rm -f "/tmp/paused.$r"
+			continue
+		fi
+		msg=
+		# "command": a failed redirection must not end the shell
+		if [ $open -eq 1 ] || { command exec 3<"$src"; } 2>"/tmp/open.$r"; then
+			open=1
+			if msg=$(dd bs=4096 count=16 of=/dev/null <&3 2>&1); then
+				ok=$((ok + 1))
+				msg=
+			fi
+		else
+			msg="open: $(cat "/tmp/open.$r")"
+		fi
+		case $msg in
+		'') ;;
+		"open: "*[Nn]"o such file"* | "open: "*"No such device"*)
+			absent=$((absent + 1)) ;;
+		*"No such device"* | *"Input/output error"* | *"Resource temporarily unavailable"*)
+			err=$((err + 1)) ;;
+		*)
+			bad=$((bad + 1))
+			echo "# reader $r ($src): $(echo "$msg" | head -n 1)" ;;
+		esac
+		if [ -n "$msg" ]; then
+			# reopen; no busy loop while the device is away
+			# (a rate, not a synchronisation)
+			[ $open -eq 0 ] || exec 3<&-
+			open=0
+			sleep 0.1
+		fi
+		echo "$ok $err $absent $bad" >"/tmp/reader.$r.new"
+		mv "/tmp/reader.$r.new" "/tmp/reader.$r"
+	done
+}
+
+# good reads of reader $1 so far
+reads_ok() {
+	o=0
+	[ ! -s "/tmp/reader.$1" ] || read -r o _ <"/tmp/reader.$1"
+	echo "$o"
+}
+
+# every reader has read with success since the counts in $1 (4 numbers)
+all_read_again() {
+	# shellcheck disable=SC2086 # four numbers
+	set -- $1
+	for r in 1 2 3 4; do
+		[ "$(reads_ok $r)" -gt "$1" ] || return 1
+		shift
+	done
+}
+
+all_paused() {
+	for r in 1 2 3 4; do
+		[ -e "/tmp/paused.$r" ] || return 1
+	done
+}
+
+# The kernel's hwrng thread has read and sleeps until its next read (the
+# crng's reseed interval, 60 s once the crng is ready).  Its wait is a tail
+# call of add_hwgenerator_randomness() on 6.1, so wchan names the caller.
+# Before its read it is running, or waits in the driver; nothing else
+# holds the core's reading_mutex here (readers paused, rngd stopped).
+hwrng_thread_asleep() {
+	for p in /proc/[0-9]*; do
+		read -r c 2>/dev/null <"$p/comm" || continue
+		[ "$c" = hwrng ] || continue
+		# (wchan has no newline: read fails, yet sets w)
+		w=
+		read -r w 2>/dev/null <"$p/wchan" || :
+		read -r _ _ st _ 2>/dev/null <"$p/stat" || return 1
+		[ "$st" = S ] || return 1
+		case $w in hwrng_fillfn | add_hwgenerator_randomness) return 0 ;; esac
+		return 1
+	done
+	return 1
+}
+
+# DIFF: bytes of $1 from offset $2 on that differ from /tmp/ref's from $3
+# on, or are missing, over $4 bytes
+differ() {
+	have=0
+	[ ! -e "$1" ] || have=$(($(wc -c <"$1") - $2))
+	[ "$have" -le "$4" ] || have=$4
+	[ "$have" -ge 0 ] || have=0
+	DIFF=$(($4 - have + $(cmp -l -n "$have" "$1" /tmp/ref "$2" "$3" 2>/dev/null | wc -l)))
+}
+
+# Check /tmp/hw, one $HW-byte read of /dev/hwrng, against the stream from
+# $DIRECT on; DIFF as above.  The hwrng core hands out the rest of its last
+# 64-byte chunk before anything new, and when a read ends inside a chunk it
+# gives the chunk's tail and keeps its head for the next reader.  rngd
+# reads sizes that are not multiples of 64, so HW_STALE (0-63) bytes from
+# before the seed come first, and the last chunk gives only its last
+# 64 - HW_STALE bytes: find HW_STALE.
+hw_differ() {
+	HW_STALE=0
+	while [ $HW_STALE -lt 64 ]; do
+		if cmp -s -n $((HW - 64)) /tmp/hw /tmp/ref $HW_STALE $DIRECT; then
+			# the last chunk's tail
+			differ /tmp/hw $((HW - 64 + HW_STALE)) \
+				$((DIRECT + HW - 64 + HW_STALE)) $((64 - HW_STALE))
+			return
+		fi
+		HW_STALE=$((HW_STALE + 1))
+	done
+	HW_STALE='?'
+	differ /tmp/hw 0 $DIRECT $HW
+}
+
+# Seed the device with $1 and read the stream back: $DIRECT bytes through
+# $NODE, then $HW through /dev/hwrng, the stream's continuation (see
+# hw_differ).  Sets LOST to the bytes wrong or missing.  Nothing else may
+# read meanwhile: the readers pause, rngd stops, and the kernel's hwrng
+# thread, which the change to seeded mode restarts (the hwrng is registered
+# again) and whose first read takes 1 KiB of the stream, must be asleep;
+# hence a first seed, then the seed.  With $2 = keep, the device stays
+# seeded (and is removed so next).
+seeded_exact() {
+	LOST=$((DIRECT + HW)) HW_STALE='?'
+	./edu-rng-stream "$1" $((DIRECT + HW)) >/tmp/ref
+	rm -f /tmp/direct /tmp/hw
+	: >/tmp/pause
+	if ! poll 20 all_paused; then
+		echo "# readers did not pause"
+		rm -f /tmp/pause
+		return 1
+	fi
+	kill -STOP "$RNGD"
+	dev=/sys/bus/pci/devices/$B
+	if echo "$1" >"$dev/seed" && poll 10 hwrng_thread_asleep &&
+		echo "$1" >"$dev/seed"; then
+		timeout 20 dd if="$NODE" of=/tmp/direct bs=65536 count=$((DIRECT / 65536)) 2>/dev/null || :
+		timeout 20 dd if=/dev/hwrng of=/tmp/hw bs=$HW count=1 2>/dev/null || :
+	else
+		echo "# seed $1: could not seed, or the hwrng thread did not sleep (${w-no thread})"
+	fi
+	[ "${2-}" = keep ] || echo host >"$dev/mode" || :
+	kill -CONT "$RNGD"
+	rm -f /tmp/pause
+	differ /tmp/direct 0 0 $DIRECT
+	LOST=$DIFF
+	hw_differ
+	LOST=$((LOST + DIFF))
+	[ "$LOST" -eq 0 ]
+}
+
+echo "TAP version 13"
+echo "1..9"
+rm -f /tmp/stop /tmp/pause
+check "edu-rng bound at boot" poll 10 bound
+echo "# device $B, $NODE; $CYCLES remove/add cycles"
+reader /dev/hwrng 1 &
+P1=$!
+reader /dev/hwrng 2 &
+P2=$!
+reader /dev/edu-rng0 3 &
+P3=$!
+reader /dev/edu-rng0 4 &
+P4=$!
+rngd -r /dev/hwrng --no-drng=1 --no-tpm=1 -p /run/rngd.pid
+poll 10 test -s /run/rngd.pid
+RNGD=$(cat /run/rngd.pid)
+
+removed=0 added=0 host=0 read_again=0 exact=0 checked=0 lost=0
+for i in $(seq "$CYCLES"); do
+	t0=$(now)
+	echo "edu-rng-hotplug: remove $i"
+	if ! poll 30 gone; then
+		echo "# cycle $i: the device did not go"
+		break
+	fi
+	removed=$((removed + 1))
+	t1=$(now)
+	echo "edu-rng-hotplug: add $i"
+	if ! poll 30 bound; then
+		echo "# cycle $i: the device did not come back and bind"
+		break
+	fi
+	added=$((added + 1))
+	echo "# cycle $i: gone after $((t1 - t0)) s, bound again after $(($(now) - t1)) s"
+	# a new device starts in host-entropy mode, whatever the old one was
+	read -r mode <"/sys/bus/pci/devices/$B/mode"
+	if [ "$mode" = host ]; then
+		host=$((host + 1))
+	else
+		echo "# cycle $i: the new device is in mode $mode"
+	fi
+	before="$(reads_ok 1) $(reads_ok 2) $(reads_ok 3) $(reads_ok 4)"
+	if poll 30 all_read_again "$before"; then
+		read_again=$((read_again + 1))
+	else
+		echo "# cycle $i: not every reader read again"
+	fi
+	# every other removal finds the device seeded
+	keep=
+	[ $((i % 2)) -eq 0 ] || keep=keep
+	if seeded_exact $((4200 + i)) $keep; then
+		exact=$((exact + 1))
+	else
+		echo "# cycle $i: the seeded stream differs"
+	fi
+	checked=$((checked + DIRECT + HW)) lost=$((lost + LOST))
+	echo "# cycle $i: seed $((4200 + i)), $LOST bytes lost or wrong" \
+		"($HW_STALE bytes of the hwrng core's last chunk first)"
+done
+echo "edu-rng-hotplug: done"
+
+check "removed $removed of $CYCLES times under load" test "$removed" -eq "$CYCLES"
+check "added back and bound $added of $CYCLES times ($B, $NODE)" test "$added" -eq "$CYCLES"
+check "the new device in host mode after $host of $CYCLES adds" test "$host" -eq "$CYCLES"
+check "every reader read again after $read_again of $CYCLES adds" test "$read_again" -eq "$CYCLES"
+check "seeded stream exact after $exact of $CYCLES adds ($lost bytes lost)" \
+	test "$exact" -eq "$CYCLES"
+
+# stop the readers; one stuck in the kernel would not end
+touch /tmp/stop
+readers_ended() {
+	for p in "$P1" "$P2" "$P3" "$P4"; do
+		! kill -0 "$p" 2>/dev/null || return 1
+	done
+}
+check "readers ended when told" poll 20 readers_ended
+tok=0 terr=0 tabsent=0 tbad=0
+for r in 1 2 3 4; do
+	read -r o e a b <"/tmp/reader.$r"
+	echo "# reader $r: $o reads with data, $e clean errors, $a opens of a gone node, $b other errors"
+	tok=$((tok + o)) terr=$((terr + e)) tabsent=$((tabsent + a)) tbad=$((tbad + b))
+done
+check "readers got only data or clean errors ($tbad other)" test "$tbad" -eq 0
+check "rngd survived" kill -0 "$RNGD"
+kill "$RNGD" 2>/dev/null || true
+echo "# totals: cycles $added/$CYCLES, reads ok $tok, clean errors $terr," \
+	"opens of a gone node $tabsent, other errors $tbad;" \
+	"seeded stream bytes checked $checked, lost or wrong $lost"
+tap_done
