@@ -158,14 +158,32 @@ warm_up() {
 	done
 }
 
+# $SOURCES rotated left by $1 places.
+rotated() {
+	# shellcheck disable=SC2086 # SOURCES is a list of words
+	set -- "$1" $SOURCES
+	k=$(($1 % ($# - 1)))
+	shift
+	while [ "$k" -gt 0 ]; do
+		first=$1
+		shift
+		set -- "$@" "$first"
+		k=$((k - 1))
+	done
+	echo "$@"
+}
+
 # Every source, read size and reader count, side by side; then again, so
-# that host load swings spread over all sources alike.
+# that host load swings spread over all sources alike.  Each round starts
+# the sources at another place, so that none always follows the same one.
 throughput() {
 	round=1
 	while [ $round -le "$ROUNDS" ]; do
+		order=$(rotated $((round - 1)))
 		for size in $SIZES; do
 			for r in $READERS; do
-				for s in $SOURCES; do
+				# shellcheck disable=SC2086 # a list of words
+				for s in $order; do
 					measure "$s" "$size" "$r" $round
 				done
 			done
