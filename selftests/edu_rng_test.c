@@ -1505,6 +1505,8 @@ TEST_F(direct, parallel_readers_exact)
 #define FAULT_BAD_XFER		(1u << 4)
 #define FAULT_SLOW		(1u << 5)
 #define FAULT_SPURIOUS		(1u << 6)
+#define FAULT_GONE		(1u << 7)
+#define REG_ID			0x08
 #define PIECE			4096
 #define REG_DMA_MAX		0x14
 #define REG_STATUS		0x20
@@ -1702,6 +1704,66 @@ TEST_F_TIMEOUT(fault, spurious_interrupts, 120)
 }
 
 /* /dev/hwrng under a failing device: an error, never a hang or old bytes. */
+/* Unbind the device from edu-rng, or bind it; 0 or -errno. */
+static int driver_attach(bool bind)
+{
+	const char *bdf = strrchr(edu_rng_dev(), '/') + 1;
+
+	return write_file(bind ? "/sys/bus/pci/drivers/edu-rng/bind" :
+			  "/sys/bus/pci/drivers/edu-rng/unbind", bdf);
+}
+
+/*
+ * The device stops answering, as if pulled from its slot (FAULT_GONE: BAR0
+ * reads all ones, writes are lost, nothing moves, no interrupt), the way
+ * hardware goes on a surprise removal, which QEMU's device_del cannot do.
+ * Readers get the bytes already fetched, then EIO at each DMA timeout:
+ * never a hang, never bytes that are not the stream.  Once the device
+ * answers again the driver recovers by itself; unbinding a dead device
+ * ends cleanly, and binding one fails with ENODEV.
+ */
+TEST_F_TIMEOUT(fault, device_vanishes, 120)
+{
+	unsigned long long timeouts = dev_stat("timeouts");
+	size_t before;
+
+	FAULT_LANE_ONLY();
+	ASSERT_EQ(0, read_checked(_metadata, self, 256 << 10, 0));
+	self->bar[REG_FAULT / 4] = FAULT_GONE;
+	ASSERT_EQ(0xffffffffU, self->bar[REG_ID / 4]);
+	before = self->got;
+	/* at most what the ring held: read_checked() stops at the 2nd EIO */
+	ASSERT_EQ(0, read_checked(_metadata, self, 2 << 20, 2));
+	EXPECT_EQ(2U, self->eio);
+	EXPECT_GE((size_t)RING_BUFS << 16, self->got - before);
+	EXPECT_LE(timeouts + 2, dev_stat("timeouts"));
+	TH_LOG("gone: %zu bytes from the ring, then %zu EIO",
+	       self->got - before, self->eio);
+
+	/* back: one more timeout may abort the transfer that died */
+	self->bar[REG_FAULT / 4] = 0;
+	self->eio = 0;
+	ASSERT_EQ(0, read_checked(_metadata, self, 64 << 10, 1));
+	ASSERT_EQ(0, read_checked(_metadata, self, 512 << 10, 0));
+	EXPECT_GE((dev_stat("timeouts") - timeouts) * (64 << 10) + 16384,
+		  self->gaps);
+
+	/* unbind a dead device, fail to bind it, then bind it back alive */
+	self->bar[REG_FAULT / 4] = FAULT_GONE;
+	ASSERT_EQ(0, driver_attach(false));
+	EXPECT_EQ(-ENODEV, driver_attach(true));
+	self->bar[REG_FAULT / 4] = 0;
+	ASSERT_EQ(0, driver_attach(true));
+	close(self->fd);
+	self->fd = open(edu_rng_node(), O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, seed(31337));
+	self->last = 0;
+	self->gaps = 0;
+	ASSERT_EQ(0, read_checked(_metadata, self, 256 << 10, 0));
+	EXPECT_GE(16384U, self->gaps) TH_LOG("rebound: stream from the seed");
+}
+
 TEST_F_TIMEOUT(fault, hwrng_reports_errors, 120)
 {
 	uint8_t buf[4096];

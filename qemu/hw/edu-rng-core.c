@@ -570,12 +570,26 @@ static bool access_ok(EduRngCore *c, uint64_t addr, unsigned size,
     return false;
 }
 
+/*
+ * Under FAULT_GONE the device behaves as if pulled from its slot: reads
+ * get all ones, writes are lost, nothing moves and no interrupt is
+ * signalled.  Only the FAULT register still answers, so a test can bring
+ * the device back.
+ */
+static bool gone(EduRngCore *c, uint64_t addr)
+{
+    return (c->fault & EDU_RNG_FAULT_GONE) && addr != EDU_RNG_REG_FAULT;
+}
+
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size)
 {
     uint64_t *reg;
 
     if (!access_ok(c, addr, size, "read")) {
         return ~0ull;
+    }
+    if (gone(c, addr)) {
+        return size == 8 ? ~0ull : 0xffffffffu;
     }
     reg = dma_reg(c, addr);
     if (reg) {
@@ -658,14 +672,27 @@ static void write_ctrl(EduRngCore *c, uint32_t val)
 
 static void write_fault(EduRngCore *c, uint32_t val)
 {
+    bool was_gone = c->fault & EDU_RNG_FAULT_GONE;
+
     if (val & ~EDU_RNG_FAULT_MASK) {
         core_error(c, "FAULT 0x%x has reserved bits", val);
         return;
     }
-    if (val & EDU_RNG_FAULT_SPURIOUS) {
-        core_set_irq(c, c->irq_status | EDU_RNG_IRQ_DMA_DONE);
+    if ((val & EDU_RNG_FAULT_GONE) && !was_gone) {
+        /* a delayed transfer dies with the device: BUSY, as if hung */
+        if (c->pending) {
+            c->pending = false;
+            c->hung = true;
+        }
+        /* the interrupt line falls with the device */
+        c->ops->irq_update(c->opaque, c->irq_status, 0);
+    } else if (!(val & EDU_RNG_FAULT_GONE) && was_gone) {
+        c->ops->irq_update(c->opaque, 0, c->irq_status);
     }
     c->fault = val & ~EDU_RNG_FAULT_SPURIOUS;
+    if ((val & EDU_RNG_FAULT_SPURIOUS) && !(val & EDU_RNG_FAULT_GONE)) {
+        core_set_irq(c, c->irq_status | EDU_RNG_IRQ_DMA_DONE);
+    }
 }
 
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
@@ -673,7 +700,7 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
 {
     uint64_t *reg;
 
-    if (!access_ok(c, addr, size, "write")) {
+    if (!access_ok(c, addr, size, "write") || gone(c, addr)) {
         return;
     }
     reg = dma_reg(c, addr);

@@ -52,7 +52,8 @@
 #define EDU_RNG_FAULT_BAD_XFER  (1u << 4) /* move all, XFER says more */
 #define EDU_RNG_FAULT_SLOW      (1u << 5) /* take 200 ms */
 #define EDU_RNG_FAULT_SPURIOUS  (1u << 6) /* raise DMA_DONE now; not kept */
-#define EDU_RNG_FAULT_MASK      0x7fu
+#define EDU_RNG_FAULT_GONE      (1u << 7) /* answer nothing, as if pulled */
+#define EDU_RNG_FAULT_MASK      0xffu
 #define EDU_RNG_FAULT_SLOW_NS   200000000ull
 
 #define EDU_RNG_CTRL_RESET      (1u << 0) /* reset the whole device */

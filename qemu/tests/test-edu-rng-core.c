@@ -455,7 +455,7 @@ static void test_gen_ahead(void)
 /* Injected faults, one by one, as the driver will meet them. */
 static void test_faults(void)
 {
-	static uint8_t stage[1u << 20], want[16384];
+	static uint8_t stage[1u << 20], want[32768];
 	EduRngCore c;
 	EduRngGen g;
 	uint32_t v;
@@ -526,8 +526,40 @@ static void test_faults(void)
 	check(rd(&c, EDU_RNG_REG_FAULT) == 0 &&
 	      (irq_level & EDU_RNG_IRQ_DMA_DONE),
 	      "FAULT_SPURIOUS raises DMA_DONE once and is not kept");
-	wr(&c, EDU_RNG_REG_FAULT, 0x80);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+	wr(&c, EDU_RNG_REG_FAULT, 0x100);
 	check(errors_logged == 1, "FAULT reserved bits are a logged error");
+
+	/* a transfer in flight when the device goes, then a dead device */
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_SLOW);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, EDU_RNG_IRQ_DMA_ERROR);
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_GONE);
+	memset(ram, 0, 4096);
+	edu_rng_core_dma_complete(&c);
+	check((uint32_t)rd(&c, EDU_RNG_REG_ID) == ~0u &&
+	      edu_rng_core_read(&c, EDU_RNG_REG_DMA_CMD, 8) == ~0ull &&
+	      (uint32_t)rd(&c, EDU_RNG_REG_RANDOM) == ~0u && irq_level == 0 &&
+	      !ram[0] && rd(&c, EDU_RNG_REG_FAULT) == EDU_RNG_FAULT_GONE,
+	      "FAULT_GONE: all ones, line down, the transfer in flight dies");
+	seed(&c, 99);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_ABORT);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	check(!ram[0] && !ram[4095] && errors_logged == 1,
+	      "FAULT_GONE: writes are lost, nothing moves, nothing is logged");
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+	check(irq_level == EDU_RNG_IRQ_DMA_ERROR &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
+	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_SEEDED) &&
+	      edu_rng_core_state_valid(&c),
+	      "back from FAULT_GONE: line up again, the dead transfer hung");
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_ABORT);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(!(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
+	      !memcmp(ram, want + 14336 + 64 + 4096, 4096),
+	      "after CTRL.ABORT the stream goes on past the dead transfer");
 }
 
 static void test_dma_buffer(void)
