@@ -9,8 +9,8 @@
 #
 # The hwrng side of the driver takes the same stream (add_early_randomness()
 # when a seed makes the rng current again, the hwrng thread in host mode),
-# up to 1 KiB at a time, so a seeded read must be the seed's stream in
-# order, from within its first 4 KiB, with at most 8 gaps of at most 4 KiB
+# up to 4 KiB at a time, so a seeded read must be the seed's stream in
+# order, from within its first 8 KiB, with at most 8 gaps of at most 8 KiB
 # (as edu_rng_test's checks).
 set -eu
 
@@ -81,10 +81,11 @@ words() {
 }
 
 # in_order REF GOT: GOT's lines are REF's in order, starting within REF's
-# first 1024 lines, with at most 8 gaps of at most 1024 lines.  Says where.
+# first 2048 lines, with at most 8 gaps of at most 2048 lines (words of 4
+# bytes: 8 KiB).  Says where.
 in_order() {
 	# compare strings: 36e13195 is a number to awk
-	awk -v max_start=1024 -v max_gaps=8 -v max_gap=1024 '
+	awk -v max_start=2048 -v max_gaps=8 -v max_gap=2048 '
 	NR == FNR { ref[++nref] = $1 ""; next }
 	{
 		w = $1 ""

@@ -41,8 +41,8 @@
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define HWRNG_SYSFS	"/sys/class/misc/hw_random"
 #define MAX_GAPS	8
-#define MAX_GAP		4096	/* bytes one gap may skip */
-#define MAX_START	4096	/* stream offset a seeded read may start at */
+#define MAX_GAP		8192	/* bytes one gap may skip: two hwrng chunks */
+#define MAX_START	8192	/* stream offset a seeded read may start at */
 
 static int read_file(const char *path, char *buf, size_t size)
 {
@@ -206,7 +206,7 @@ static struct match match_stream(unsigned long long s, const uint8_t *buf,
 		hit = find(e, MAX_START + k, buf + m.stale, k);
 	}
 	if (!hit) {
-		m.why = "does not start within the seed's first 4 KiB";
+		m.why = "does not start within the seed's first 8 KiB";
 		goto out;
 	}
 	i = --m.stale;
@@ -433,7 +433,7 @@ TEST_F(hwrng, quality_zero_while_seeded)
 #define CORPUS_MAX		9000	/* longest generated write */
 #define CORPUS_CHECK_EVERY	256	/* writes between two stream checks */
 #define CORPUS_VALID		256
-#define HW_CHUNK		1024	/* bytes the hwrng side takes at once */
+#define HW_CHUNK		4096	/* bytes the hwrng side takes at once */
 
 static unsigned int xdigit_val(__u8 c)
 {
@@ -1611,8 +1611,8 @@ static int read_checked(struct __test_metadata *_metadata,
 /*
  * Before, during and after @fault: the stream, with gaps only where the
  * driver saw a transfer fail (its errors and timeouts counters: the hwrng
- * kthread may be the reader told of some) and the kernel's own 1 KiB hwrng
- * reads.
+ * kthread may be the reader told of some) and the kernel's own hwrng reads,
+ * 4 KiB at a time.
  */
 static void fault_run(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(fault) *self, uint32_t fault, size_t max_eio,
@@ -1822,7 +1822,7 @@ static int wait_stat(const char *name, unsigned long long want)
  * every transfer from then on, and read all but k bytes.  Then lift the
  * fault: the next bytes read must be the stream from where RAND left it.
  * The hwrng kthread must not take bytes meanwhile: a read of /dev/hwrng
- * after each seed gives the hwrng side its 1 KiB, which serves the
+ * after each seed gives the hwrng side its 4 KiB, which serves the
  * kthread's next reads.
  */
 TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)

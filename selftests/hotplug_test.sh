@@ -212,7 +212,7 @@ hw_differ() {
 # hw_differ).  Sets LOST to the bytes wrong or missing.  Nothing else may
 # read meanwhile: the readers pause, rngd stops, and the kernel's hwrng
 # thread, which the change to seeded mode restarts (the hwrng is registered
-# again) and whose first read takes 1 KiB of the stream, must be asleep;
+# again) and whose first read takes 4 KiB of the stream, must be asleep;
 # hence a first seed, then the seed.  With $2 = keep, the device stays
 # seeded (and is removed so next).
 seeded_exact() {
