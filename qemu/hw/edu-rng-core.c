@@ -685,8 +685,10 @@ static void write_fault(EduRngCore *c, uint32_t val)
             c->hung = true;
         }
         /* the interrupt line falls with the device */
-        c->ops->irq_update(c->opaque, c->irq_status, 0);
-    } else if (!(val & EDU_RNG_FAULT_GONE) && was_gone) {
+        if (c->irq_status) {
+            c->ops->irq_update(c->opaque, c->irq_status, 0);
+        }
+    } else if (!(val & EDU_RNG_FAULT_GONE) && was_gone && c->irq_status) {
         c->ops->irq_update(c->opaque, 0, c->irq_status);
     }
     c->fault = val & ~EDU_RNG_FAULT_SPURIOUS;

@@ -530,6 +530,12 @@ static void test_faults(void)
 	wr(&c, EDU_RNG_REG_FAULT, 0x100);
 	check(errors_logged == 1, "FAULT reserved bits are a logged error");
 
+	v = irq_updates;
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_GONE);
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+	check(irq_updates == v,
+	      "FAULT_GONE with no cause pending: no interrupt line change");
+
 	/* a transfer in flight when the device goes, then a dead device */
 	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_SLOW);
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
