@@ -12,7 +12,9 @@
 # guest-fault (injected device faults), guest-iommu (behind intel-iommu),
 # guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000),
 # guest-lifecycle (unbind/bind and rmmod/insmod loops under load),
-# guest-hotplug (device_del/device_add over QMP under load).
+# guest-hotplug (device_del/device_add over QMP under load), guest-debug
+# (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
+# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
 set -eu
 # shellcheck source=common.sh
@@ -192,6 +194,17 @@ suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
 suite guest-debug guest_tests guest-debug --append edu.irq=msi --timeout 2400 --mem 2G \
 	--kernel "$BUILD/debug-guest/bzImage" --initrd "$BUILD/debug-guest/initrd.img" \
 	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
+# ... and the fault, lifecycle and hotplug lanes on the debug kernel
+DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/debug-guest/bzImage"
+	--initrd "$BUILD/debug-guest/initrd.img")
+suite guest-debug-fault selftest_lane guest-debug-fault "${DEBUG[@]}" \
+	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
+	--no-edu -- -device edu-rng,fault-injection=on
+suite guest-debug-lifecycle "$TOP/qemu/run-vm" "${DEBUG[@]}" \
+	--log "$OUT/guest-debug-lifecycle.serial.log" \
+	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
+suite guest-debug-hotplug "$TOP/selftests/hotplug_host.sh" \
+	"$OUT/guest-debug-hotplug.serial.log" "${DEBUG[@]}"
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
