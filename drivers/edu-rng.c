@@ -106,9 +106,8 @@
 #define EDU_RNG_DMA_TIMEOUT	msecs_to_jiffies(1000)
 /*
  * The hwrng side takes 4 KiB at a time: one lock round per 64 of the
- * core's 64-byte reads (under TCG a round costs about what the copies of
- * 1 KiB do: /dev/hwrng measured 0.82-0.84x null-hwrng with 1 KiB, 0.93-1.16x
- * with 4 KiB), and other readers of the stream lose at most 4 KiB to the
+ * core's 64-byte reads (a lock round per read measured 0.59x null-hwrng
+ * under TCG), and other readers of the stream lose at most 4 KiB to the
  * hwrng thread or add_early_randomness() at a time.
  */
 #define EDU_RNG_HW_CHUNK	SZ_4K
