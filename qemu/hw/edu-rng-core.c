@@ -384,12 +384,13 @@ static bool ahead_ready(EduRngCore *c, uint32_t count)
  */
 static void generate_ahead(EduRngCore *c)
 {
-    EduRngGen g = c->gen;
+    EduRngGen g;
 
     if (!c->ahead || !c->ahead_want || ahead_ready(c, c->ahead_want)) {
         return;
     }
     c->ahead_gen = c->gen;
+    g = c->gen;
     edu_rng_gen_fill(&g, c->ahead, c->ahead_want);
     c->ahead_len = c->ahead_want;
 }
@@ -516,7 +517,6 @@ static void dma_run(EduRngCore *c)
         c->ahead_want = c->dma_count;
         c->ops->schedule(c->opaque, 0);
     } else if (c->async_dma && c->stage) {
-        c->ahead_want = c->dma_count;
         dma_from_generator_later(c, 0);
     } else {
         dma_finish(c, dma_from_generator(c));
