@@ -48,8 +48,9 @@ extract_elf() {
 	"$TOP/scripts/deps.sh" xz-utils zstd
 	for magic in xz zstd; do
 		case $magic in
-		xz) off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n1) ;;
-		zstd) off=$(LC_ALL=C grep -obUaP '\x28\xb5\x2f\xfd' "$VMLINUZ" | head -n1) ;;
+		# the byte offset only: the match itself holds a NUL
+		xz) off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n1 | cut -d: -f1) ;;
+		zstd) off=$(LC_ALL=C grep -obUaP '\x28\xb5\x2f\xfd' "$VMLINUZ" | head -n1 | cut -d: -f1) ;;
 		esac
 		[ -z "$off" ] || break
 	done
@@ -59,7 +60,7 @@ extract_elf() {
 	# zstd stops at the frame's end, but complains of the size word after it
 	zstd) tool=(zstd -dcq) ;;
 	esac
-	tail -c +"$((${off%%:*} + 1))" "$VMLINUZ" | "${tool[@]}" >"$ELF.tmp" 2>/dev/null || true
+	tail -c +"$((off + 1))" "$VMLINUZ" | "${tool[@]}" >"$ELF.tmp" 2>/dev/null || true
 	[ "$(head -c4 "$ELF.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] ||
 		die "cannot decompress $VMLINUZ ($magic) into an ELF kernel"
 	mv "$ELF.tmp" "$ELF"
