@@ -254,8 +254,10 @@ full = {(c["source"], c["read_size"], c["readers"], c["smp"]): c
 sweep = sorted((c for c in cells if c["mode"] == "sweep"),
                key=lambda c: (c["dma_latency_ns"], c["source"]))
 smps = sorted({c["smp"] for c in full.values()})
-main_rounds = max((c["rounds"] for c in full.values() if "rounds" in c),
+main_rounds = min((c["rounds"] for c in full.values() if "rounds" in c),
                   default=0)
+target_rounds = max((c["rounds"] for c in full.values() if "rounds" in c),
+                    default=0)
 sweep_rounds = max((c.get("rounds", 0) for c in sweep), default=0)
 
 
@@ -303,7 +305,9 @@ w(f"Guest kernel {kver}, CPU model {cpu}; QEMU `{qemu}` under TCG; host load ave
   f"{load0} at start, {load1} at end; whole run {secs} s"
   + (f"; byte counts divided by {scale}" if scale != "1" else "") + ".\n")
 w(f"Each figure is the median of its rounds ({main_rounds} in the main "
-  "guests" + (f", {sweep_rounds} in the sweep" if sweep_rounds else "")
+  "guests" + (f", {target_rounds} for the targets' 64 KiB, 1-reader cells"
+              if target_rounds > main_rounds else "")
+  + (f", {sweep_rounds} in the sweep" if sweep_rounds else "")
   + "; range: slowest-fastest), the rounds interleaved across sources.  MB/s = 10^6 bytes/s.  "
   "irqs/MiB: the device's own interrupt line (edu-rng-<BDF>; virtio lines "
   "for virtio-rng).  CPU ms/MiB: guest busy time over all vCPUs "

@@ -12,6 +12,8 @@
 #   edu.dma_latency=N          the device's dma-latency-ns (recorded only)
 #   edu.bench_scale=N          divide every byte count by N (quick runs)
 #   edu.bench_rounds=N         rounds of every measurement (default 5)
+#   edu.bench_target_rounds=N  rounds of the targets' measurements: 64 KiB,
+#                              1 reader, full mode (default 15)
 #   edu.bench_secs=S           target seconds per measurement (default 0.5)
 set -eu
 
@@ -34,6 +36,8 @@ SCALE=$(cmdline_opt bench_scale)
 SCALE=${SCALE:-1}
 ROUNDS=$(cmdline_opt bench_rounds)
 ROUNDS=${ROUNDS:-5}
+TARGET_ROUNDS=$(cmdline_opt bench_target_rounds)
+TARGET_ROUNDS=${TARGET_ROUNDS:-15}
 SECS=$(cmdline_opt bench_secs)
 SECS=${SECS:-0.5}
 SMP=$(grep -c '^processor' /proc/cpuinfo)
@@ -192,6 +196,23 @@ throughput() {
 	done
 }
 
+# The issue's targets compare sources within a few per cent, while one
+# measurement swings by 10-25% with the host: their cells (64 KiB reads, 1
+# reader) get more rounds, taken the same way.
+target_rounds() {
+	round=$((ROUNDS + 1))
+	while [ $round -le "$TARGET_ROUNDS" ]; do
+		for s in $(rotated $((round - 1))); do
+			case $s in
+			edu-rng | edu-rng-direct | virtio-rng | null-hwrng | urandom)
+				measure "$s" 65536 1 $round
+				;;
+			esac
+		done
+		round=$((round + 1))
+	done
+}
+
 # Time to the first 64 bytes after a seed, through both paths.
 ttfb() {
 	seed=/sys/bus/pci/devices/$BDF/seed
@@ -263,6 +284,7 @@ main() {
 	report_missing $SOURCES | emit
 	warm_up $SOURCES
 	throughput | emit
+	target_rounds | emit
 	ttfb | emit
 	idle | emit
 }

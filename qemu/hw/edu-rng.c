@@ -253,7 +253,7 @@ static Property edu_rng_properties[] = {
     DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
     DEFINE_PROP_BOOL("fault-injection", EduRngState, fault_injection, false),
-    DEFINE_PROP_BOOL("gen-ahead", EduRngState, gen_ahead, true),
+    DEFINE_PROP_BOOL("gen-ahead", EduRngState, gen_ahead, false),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -279,7 +279,7 @@ static void edu_rng_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "fault-injection",
         "expose the FAULT register, for tests (off)");
     object_class_property_set_description(oc, "gen-ahead",
-        "generate the next transfer's bytes ahead, off the vCPU (on)");
+        "complete transfers at once from bytes made ahead (off)");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
