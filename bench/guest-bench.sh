@@ -78,9 +78,9 @@ bytes_for() {
 
 # From the warm-up's MB/s on stdin: the bytes that take $SECS s, at least
 # the warm-up's own and at most 200 times them (a warm-up that was slowed
-# down by the host must not make a run take for ever; 20 times capped
-# the fast sources at 20-100 ms a measurement, where a rng_current switch
-# or the start of the hwrng thread weighs a few per cent).
+# down by the host must not make a run take for ever; 20 times held the
+# fast sources to 20-100 ms a measurement, in which edu-rng's ring, full
+# at the start, supplies a good part of the bytes).
 calibrate() {
 	sed -n 's/.*"mb_per_s": \([0-9.]*\).*/\1/p' |
 		awk -v secs="$SECS" -v scale="$SCALE" -v lo="$1" '{ n = $1 * 1e6 * secs / scale }
