@@ -254,10 +254,8 @@ full = {(c["source"], c["read_size"], c["readers"], c["smp"]): c
 sweep = sorted((c for c in cells if c["mode"] == "sweep"),
                key=lambda c: (c["dma_latency_ns"], c["source"]))
 smps = sorted({c["smp"] for c in full.values()})
-main_rounds = min((c["rounds"] for c in full.values() if "rounds" in c),
-                  default=0)
-target_rounds = max((c["rounds"] for c in full.values() if "rounds" in c),
-                    default=0)
+rounds = [c["rounds"] for c in full.values() if "rounds" in c]
+main_rounds, target_rounds = min(rounds, default=0), max(rounds, default=0)
 sweep_rounds = max((c.get("rounds", 0) for c in sweep), default=0)
 
 

@@ -44,14 +44,15 @@ fetch() {
 # setup code, found by its magic (what the kernel's extract-vmlinux does).
 # Debian compresses 6.1 with xz, 6.12 with zstd.
 extract_elf() {
-	local magic tool off
+	local magic pat tool off
 	"$TOP/scripts/deps.sh" xz-utils zstd
 	for magic in xz zstd; do
 		case $magic in
-		# the byte offset only: the match itself holds a NUL
-		xz) off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$VMLINUZ" | head -n1 | cut -d: -f1) ;;
-		zstd) off=$(LC_ALL=C grep -obUaP '\x28\xb5\x2f\xfd' "$VMLINUZ" | head -n1 | cut -d: -f1) ;;
+		xz) pat='\xfd7zXZ\x00' ;;
+		zstd) pat='\x28\xb5\x2f\xfd' ;;
 		esac
+		# the byte offset only: the match itself holds a NUL
+		off=$(LC_ALL=C grep -obUaP "$pat" "$VMLINUZ" | head -n1 | cut -d: -f1)
 		[ -z "$off" ] || break
 	done
 	[ -n "$off" ] || die "no xz or zstd stream in $VMLINUZ"

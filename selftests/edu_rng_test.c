@@ -1869,7 +1869,7 @@ static int wait_stat(const char *name, unsigned long long want)
  */
 TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 {
-	size_t bs, ring, o, n, got, want;
+	size_t ring, o, n, got, want;
 	unsigned long long t, timeouts;
 	int nb = -1, eio, ret;
 	__u8 *buf, *hit;
@@ -1877,8 +1877,7 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 	ssize_t r;
 
 	FAULT_LANE_ONLY();
-	bs = self->bs;
-	ring = RING_BUFS * bs;
+	ring = RING_BUFS * self->bs;
 	buf = malloc(ring);
 	ASSERT_NE(NULL, buf);
 	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
