@@ -29,8 +29,10 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -38,18 +40,8 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/edu-rng.h>
-
-/*
- * The hwrng quality while seeded: no entropy.  Since 6.2 hwrng_register()
- * reads 0 as "unknown" and puts default_quality (1024) instead, so there 1
- * (1/1024 bit per bit) is the least it keeps.
- */
-#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
-#define EDU_RNG_SEEDED_QUALITY	1
-#else
-#define EDU_RNG_SEEDED_QUALITY	0
-#endif
 
 #define EDU_RNG_REG_SEED	0x04
 #define EDU_RNG_REG_ID		0x08
@@ -108,6 +100,20 @@
 #define EDU_RNG_BUF_SIZE	SZ_256K
 #define EDU_RNG_DMA_TIMEOUT	msecs_to_jiffies(1000)
 /*
+ * Before a buffer goes to the device, the first 8 bytes of each 4 KiB of
+ * it are set to a per-device random canary; a transfer reported done that
+ * left one in place did not write the buffer, which would otherwise hand
+ * out its old bytes again.
+ */
+#define EDU_RNG_CANARY_STRIDE	SZ_4K
+/*
+ * Interrupts in a row whose causes IRQ_ACK did not clear: past this many
+ * the device is storming, and its interrupt is masked.  A working device
+ * can show one (a transfer completing between the ack and the re-read),
+ * never two in a row.
+ */
+#define EDU_RNG_IRQ_STORM	100
+/*
  * The hwrng side takes 4 KiB at a time, which it reads in place: one lock
  * round per 64 of the core's 64-byte reads (a lock round per read measured
  * 0.59x null-hwrng under TCG), and other readers of the stream lose at
@@ -139,6 +145,9 @@ struct edu_rng_stats {
 	u64 timeouts;		/* never completed: aborted */
 	u64 lost_irqs;		/* completed without an interrupt */
 	u64 spurious_irqs;	/* an interrupt for no transfer */
+	u64 unwritten;		/* reported done, buffer not written */
+	u64 irq_storms;		/* causes IRQ_ACK could not clear: masked */
+	u64 vm_forks;		/* VM generation changes: buffers dropped */
 };
 
 struct edu_rng {
@@ -156,7 +165,11 @@ struct edu_rng {
 	bool registered;
 	bool seeded;
 
-	/* serializes readers, and seeding against them */
+	/*
+	 * Serializes readers, and seeding against them.  Held for at most the
+	 * copy of one buffer's bytes from kernel memory, never across a
+	 * page fault on a user buffer: see edu_rng_take().
+	 */
 	struct mutex read_lock;
 	unsigned int head;	/* buffer to read next */
 	size_t pos;		/* read offset in bufs[head] */
@@ -189,8 +202,15 @@ struct edu_rng {
 	u32 gen;		/* bumped by a seed: older bytes are stale */
 	int error;		/* a failed transfer, reported to one reader */
 	bool gone;		/* unbound: readers get -ENODEV */
+	bool irq_masked;	/* storming: masked, readers get -EIO */
+	unsigned int irq_stuck;	/* interrupts in a row IRQ_ACK left set */
+	u64 canary;
 	wait_queue_head_t wait;	/* readers waiting for a full buffer */
 	struct edu_rng_stats stats;
+
+	/* times transfers out, and retries a masked interrupt */
+	struct delayed_work watchdog;
+	struct notifier_block vmfork_nb;
 };
 
 static DEFINE_IDA(edu_rng_ida);
@@ -198,6 +218,29 @@ static DEFINE_IDA(edu_rng_ida);
 static void edu_rng_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct edu_rng, ref));
+}
+
+/*
+ * The canaries go in before the doorbell: iowrite32() orders these stores
+ * before it.
+ */
+static void edu_rng_set_canaries(struct edu_rng *priv, struct edu_rng_buf *b)
+{
+	size_t off;
+
+	for (off = 0; off < priv->buf_size; off += EDU_RNG_CANARY_STRIDE)
+		WRITE_ONCE(*(u64 *)(b->data + off), priv->canary);
+}
+
+/* Did the device write all of @b?  A canary left means it did not. */
+static bool edu_rng_written(struct edu_rng *priv, struct edu_rng_buf *b)
+{
+	size_t off;
+
+	for (off = 0; off < priv->buf_size; off += EDU_RNG_CANARY_STRIDE)
+		if (READ_ONCE(*(u64 *)(b->data + off)) == priv->canary)
+			return false;
+	return true;
 }
 
 /* Start filling bufs[fill] if the engine is idle and the buffer free. */
@@ -211,9 +254,10 @@ static void edu_rng_kick(struct edu_rng *priv)
 	 * After a failed transfer, wait until a reader has been told: each
 	 * error reported stands for one gap in the stream, where it was.
 	 */
-	if (priv->dma_busy || priv->gone || priv->error ||
+	if (priv->dma_busy || priv->gone || priv->error || priv->irq_masked ||
 	    b->state != EDU_RNG_BUF_FREE)
 		return;
+	edu_rng_set_canaries(priv, b);
 	b->state = EDU_RNG_BUF_DMA;
 	b->gen = priv->gen;
 	priv->dma_busy = true;
@@ -224,6 +268,8 @@ static void edu_rng_kick(struct edu_rng *priv)
 	iowrite32(0, base + EDU_RNG_REG_DMA_COUNT + 4);
 	iowrite32(EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ |
 		  EDU_RNG_DMA_RNG, base + EDU_RNG_REG_DMA_CMD);
+	/* already queued, and so at most one tick a second, while streaming */
+	queue_delayed_work(system_wq, &priv->watchdog, EDU_RNG_DMA_TIMEOUT);
 }
 
 /* The transfer into bufs[fill] ended; @cause says how. */
@@ -250,6 +296,11 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 		b->state = EDU_RNG_BUF_FREE;
 		priv->error = -EIO;
 		priv->stats.errors++;
+	} else if (!edu_rng_written(priv, b)) {
+		dev_err_ratelimited(dev, "DMA reported done, buffer not written\n");
+		b->state = EDU_RNG_BUF_FREE;
+		priv->error = -EIO;
+		priv->stats.unwritten++;
 	} else if (b->gen != priv->gen) {
 		/* filled before a seed: refill the same buffer */
 		b->state = EDU_RNG_BUF_FREE;
@@ -264,20 +315,49 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 	wake_up(&priv->wait);
 }
 
+/*
+ * IRQ_ACK left @cause set: a device that cannot clear its interrupt would
+ * bring the handler back at once, forever.  Past EDU_RNG_IRQ_STORM in a
+ * row, mask the interrupt and fail reads until the watchdog finds that an
+ * ack works again.
+ */
+static bool edu_rng_irq_storm(struct edu_rng *priv, int irq, u32 cause)
+{
+	lockdep_assert_held(&priv->lock);
+	if (++priv->irq_stuck < EDU_RNG_IRQ_STORM)
+		return false;
+	disable_irq_nosync(irq);
+	priv->irq_masked = true;
+	priv->stats.irq_storms++;
+	dev_err(&priv->pdev->dev,
+		"interrupt storm: IRQ_ACK does not clear %#x; interrupt masked\n",
+		cause);
+	wake_up(&priv->wait);
+	mod_delayed_work(system_wq, &priv->watchdog, EDU_RNG_DMA_TIMEOUT);
+	return true;
+}
+
 static irqreturn_t edu_rng_irq(int irq, void *data)
 {
 	struct edu_rng *priv = data;
 	u32 cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
+	u32 left;
 
 	/* all ones: the device is gone */
 	if (!cause || cause == ~0U)
 		return IRQ_NONE;
 	iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
-	if (cause & EDU_RNG_IRQ_DMA) {
-		spin_lock(&priv->lock);
+	left = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
+	left = left == ~0U ? 0 : left & cause;
+	spin_lock(&priv->lock);
+	if (!left)
+		priv->irq_stuck = 0;
+	else if (edu_rng_irq_storm(priv, irq, left))
+		goto out;
+	if (cause & EDU_RNG_IRQ_DMA)
 		edu_rng_dma_done(priv, cause);
-		spin_unlock(&priv->lock);
-	}
+out:
+	spin_unlock(&priv->lock);
 	return IRQ_HANDLED;
 }
 
@@ -337,13 +417,18 @@ static void edu_rng_reset_device(struct edu_rng *priv)
  * No full buffer: report a failed transfer, once, to this reader; or start
  * one.  Not both: after an error the next read retries, so a failing
  * device costs one transfer per read, and the error is not left pending
- * for a later reader after the device recovers.
+ * for a later reader after the device recovers.  While the interrupt is
+ * masked every reader is told.
  */
 static int edu_rng_error_or_kick(struct edu_rng *priv)
 {
 	int ret = priv->error;
 
 	lockdep_assert_held(&priv->lock);
+	if (priv->gone)
+		return -ENODEV;
+	if (priv->irq_masked)
+		return -EIO;
 	priv->error = 0;
 	if (ret)
 		return ret;
@@ -354,33 +439,82 @@ static int edu_rng_error_or_kick(struct edu_rng *priv)
 /*
  * A transfer outlived its timeout.  If the device finished it and only the
  * interrupt was lost, complete it now: nothing is lost.  Otherwise abort
- * it, which keeps the device's stream where it was, and fail this read.
+ * it, which keeps the device's stream where it was, and fail the next
+ * read.
  */
-static int edu_rng_check_timeout(struct edu_rng *priv)
+static void edu_rng_timeout(struct edu_rng *priv)
 {
-	u32 cause;
-	int ret = 0;
+	u32 cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
+
+	lockdep_assert_held(&priv->lock);
+	if (cause != ~0U && cause & EDU_RNG_IRQ_DMA) {
+		priv->stats.lost_irqs++;
+		iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
+		edu_rng_dma_done(priv, cause);
+		return;
+	}
+	dev_err_ratelimited(&priv->pdev->dev, "DMA timed out, aborting it\n");
+	iowrite32(EDU_RNG_CTRL_ABORT, priv->base + EDU_RNG_REG_CTRL);
+	priv->bufs[priv->fill].state = EDU_RNG_BUF_FREE;
+	priv->dma_busy = false;
+	priv->stats.timeouts++;
+	priv->error = -EIO;
+	wake_up(&priv->wait);
+}
+
+/* Masked after a storm: does an ack clear the causes now? */
+static bool edu_rng_irq_cleared(struct edu_rng *priv)
+{
+	u32 cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
+
+	lockdep_assert_held(&priv->lock);
+	if (cause == ~0U)
+		return false;
+	iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
+	if (ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS) & cause)
+		return false;
+	priv->irq_masked = false;
+	priv->irq_stuck = 0;
+	dev_info(&priv->pdev->dev, "interrupt acknowledged again, unmasked\n");
+	return true;
+}
+
+/*
+ * Queued with each transfer, so that a transfer that never ends fails its
+ * readers and pollers after EDU_RNG_DMA_TIMEOUT, whoever waits and however;
+ * and every EDU_RNG_DMA_TIMEOUT while the interrupt is masked.
+ */
+static void edu_rng_watchdog(struct work_struct *work)
+{
+	struct edu_rng *priv = container_of(to_delayed_work(work),
+					    struct edu_rng, watchdog);
+	unsigned long due = 0;
+	bool unmask = false;
 
 	spin_lock_irq(&priv->lock);
-	if (priv->dma_busy &&
-	    time_after(jiffies, priv->dma_start + EDU_RNG_DMA_TIMEOUT)) {
-		cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
-		if (cause != ~0U && cause & EDU_RNG_IRQ_DMA) {
-			priv->stats.lost_irqs++;
-			iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
-			edu_rng_dma_done(priv, cause);
-		} else {
-			dev_err_ratelimited(&priv->pdev->dev,
-					    "DMA timed out, aborting it\n");
-			iowrite32(EDU_RNG_CTRL_ABORT, priv->base + EDU_RNG_REG_CTRL);
-			priv->bufs[priv->fill].state = EDU_RNG_BUF_FREE;
-			priv->dma_busy = false;
-			priv->stats.timeouts++;
-			ret = -EIO;
-		}
+	if (priv->gone)
+		goto out;
+	if (priv->irq_masked) {
+		unmask = edu_rng_irq_cleared(priv);
+		if (!unmask)
+			due = EDU_RNG_DMA_TIMEOUT;
 	}
+	if (priv->dma_busy) {
+		if (time_before(jiffies, priv->dma_start + EDU_RNG_DMA_TIMEOUT))
+			due = priv->dma_start + EDU_RNG_DMA_TIMEOUT - jiffies;
+		else
+			edu_rng_timeout(priv);
+	}
+	if (unmask)
+		edu_rng_kick(priv);
+	if (due)
+		mod_delayed_work(system_wq, &priv->watchdog, due);
+out:
 	spin_unlock_irq(&priv->lock);
-	return ret;
+	if (unmask) {
+		enable_irq(pci_irq_vector(priv->pdev, 0));
+		wake_up(&priv->wait);
+	}
 }
 
 /*
@@ -404,53 +538,69 @@ static void edu_rng_consumed(struct edu_rng *priv, size_t n)
 }
 
 /*
- * Copy up to @len buffered bytes to @dst (user memory when @user), starting
- * transfers as buffers empty.  Called with read_lock held, so bufs[head],
- * once full, is ours: only a free buffer is ever given to the device.
- * Returns the bytes copied, or -EAGAIN when none is ready, -EIO once after
- * a failed transfer, -ENODEV when unbound, -EFAULT.
+ * Is bufs[head] full?  Only read_lock holders take a buffer out of FULL,
+ * so a FULL buffer can be read without the spinlock; otherwise start a
+ * transfer.  0, or -EAGAIN, -EIO (once after a failed transfer; while the
+ * interrupt is masked), -ENODEV.
+ */
+static int edu_rng_head_ready(struct edu_rng *priv)
+{
+	struct edu_rng_buf *b = &priv->bufs[priv->head];
+	int ret = 0;
+
+	lockdep_assert_held(&priv->read_lock);
+	/* pairs with smp_store_release() in edu_rng_dma_done() */
+	if (smp_load_acquire(&b->state) == EDU_RNG_BUF_FULL && !priv->gone)
+		return 0;
+	spin_lock_irq(&priv->lock);
+	if (priv->gone)
+		ret = -ENODEV;
+	else if (b->state != EDU_RNG_BUF_FULL)
+		ret = edu_rng_error_or_kick(priv);
+	spin_unlock_irq(&priv->lock);
+	return ret;
+}
+
+/*
+ * Copy up to @len bytes of bufs[head], no more than that one buffer holds,
+ * to @dst: user memory when @user.  Called with read_lock held, so
+ * bufs[head], once full, is ours: only a free buffer is ever given to the
+ * device.
+ *
+ * The copy to user memory runs with page faults disabled: a fault that
+ * sleeps (userfaultfd, a FUSE-backed mapping) would hold read_lock, and
+ * with it every other reader, the hwrng core and seeding, for as long as
+ * the fault's owner likes.  Copied bytes are consumed whatever happens
+ * next; the architecture's copy leaves the bytes past what it reports
+ * copied unmodified, so none of those reached the user.
+ *
+ * Returns the bytes copied; or -EFAULT when the first byte's page is not
+ * there (the caller faults it in without the lock and comes back), and
+ * the errors of edu_rng_head_ready().
  */
 static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 			    bool user)
 {
-	struct edu_rng_buf *b;
-	size_t n, done = 0;
-	int ret = 0;
+	const u8 *src;
+	size_t n, left = 0;
+	int ret;
 
-	lockdep_assert_held(&priv->read_lock);
-	while (done < len) {
-		b = &priv->bufs[priv->head];
-		/*
-		 * Fast path, per 64 bytes for the hwrng core: only read_lock
-		 * holders take a buffer out of FULL, and gone changes under
-		 * read_lock, so both can be read without the spinlock.
-		 */
-		if (priv->gone) {
-			ret = -ENODEV;
-			break;
-		}
-		/* pairs with smp_store_release() in edu_rng_dma_done() */
-		if (smp_load_acquire(&b->state) != EDU_RNG_BUF_FULL) {
-			spin_lock_irq(&priv->lock);
-			if (b->state != EDU_RNG_BUF_FULL)
-				ret = edu_rng_error_or_kick(priv);
-			spin_unlock_irq(&priv->lock);
-			if (ret)
-				break;
-		}
-
-		n = min(len - done, priv->buf_size - priv->pos);
-		if (!user) {
-			memcpy(dst + done, b->data + priv->pos, n);
-		} else if (copy_to_user((void __user *)dst + done,
-					b->data + priv->pos, n)) {
-			ret = -EFAULT;
-			break;
-		}
-		done += n;
-		edu_rng_consumed(priv, n);
+	ret = edu_rng_head_ready(priv);
+	if (ret)
+		return ret;
+	src = priv->bufs[priv->head].data + priv->pos;
+	n = min(len, priv->buf_size - priv->pos);
+	if (!user) {
+		memcpy(dst, src, n);
+	} else {
+		pagefault_disable();
+		left = copy_to_user((void __user *)dst, src, n);
+		pagefault_enable();
+		n -= left;
 	}
-	return done ? done : ret;
+	if (n)
+		edu_rng_consumed(priv, n);
+	return n ? n : -EFAULT;
 }
 
 static bool edu_rng_ready(struct edu_rng *priv)
@@ -458,7 +608,7 @@ static bool edu_rng_ready(struct edu_rng *priv)
 	bool ready;
 
 	spin_lock_irq(&priv->lock);
-	ready = priv->gone || priv->error ||
+	ready = priv->gone || priv->error || priv->irq_masked ||
 		priv->bufs[priv->head].state == EDU_RNG_BUF_FULL;
 	spin_unlock_irq(&priv->lock);
 	return ready;
@@ -466,22 +616,29 @@ static bool edu_rng_ready(struct edu_rng *priv)
 
 /*
  * Sleep until a buffer may be ready, without read_lock so that a seed need
- * not wait for us.  0: try again; -EINTR; -EIO after a lost transfer.
+ * not wait for us.  A transfer that never ends is failed by the watchdog,
+ * which wakes us.  0: try again, or -ERESTARTSYS.
  */
 static int edu_rng_wait(struct edu_rng *priv)
 {
-	long left = wait_event_interruptible_timeout(priv->wait,
-						     edu_rng_ready(priv),
-						     EDU_RNG_DMA_TIMEOUT);
-
-	if (left < 0)
-		return -EINTR;
-	return left ? 0 : edu_rng_check_timeout(priv);
+	return wait_event_interruptible(priv->wait, edu_rng_ready(priv));
 }
 
 /*
- * Read @len bytes, or fewer if a signal, an error or !@wait stops us.
- * Returns bytes read or a negative errno (-EAGAIN: none ready, !@wait).
+ * read_lock, waited for however the caller waits: it is held for one
+ * buffer's copy at most, so a non-blocking reader waits for it too rather
+ * than fail with -EAGAIN because of another reader.
+ */
+static int edu_rng_lock(struct edu_rng *priv)
+{
+	return mutex_lock_interruptible(&priv->read_lock) ? -ERESTARTSYS : 0;
+}
+
+/*
+ * Read @len bytes to @dst (user memory when @user), or fewer if a signal,
+ * an error or !@wait stops us, one buffer's bytes at a time, with
+ * read_lock taken for each.  Returns bytes read or a negative errno
+ * (-EAGAIN: none ready, !@wait; -EFAULT: nothing copied, bad buffer).
  */
 static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 			   bool user, bool wait)
@@ -490,24 +647,29 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 	ssize_t ret;
 
 	while (done < len) {
-		if (wait) {
-			if (mutex_lock_interruptible(&priv->read_lock))
-				return done ? done : -EINTR;
-		} else if (!mutex_trylock(&priv->read_lock)) {
+		if (done && signal_pending(current))
 			break;
+		ret = edu_rng_lock(priv);
+		if (!ret) {
+			ret = edu_rng_take(priv, dst + done, len - done, user);
+			mutex_unlock(&priv->read_lock);
 		}
-		ret = edu_rng_take(priv, dst + done, len - done, user);
-		mutex_unlock(&priv->read_lock);
 		if (ret > 0) {
 			done += ret;
+			cond_resched();
 			continue;
 		}
+		if (ret == -EFAULT && user &&
+		    fault_in_writeable((char __user *)dst + done,
+				       min_t(size_t, len - done, PAGE_SIZE)) !=
+		    min_t(size_t, len - done, PAGE_SIZE))
+			continue;
 		if (ret == -EAGAIN && wait)
 			ret = edu_rng_wait(priv);
 		if (ret)
 			return done ? done : ret;
 	}
-	return done ? done : -EAGAIN;
+	return done;
 }
 
 /* Bytes a reader can take without waiting; read_lock held. */
@@ -534,21 +696,27 @@ static size_t edu_rng_avail(struct edu_rng *priv)
 static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
 			   bool wait)
 {
+	size_t done;
 	ssize_t ret;
 
 	for (;;) {
-		if (mutex_lock_interruptible(&priv->read_lock))
-			return -EINTR;
-		if (edu_rng_avail(priv) >= len) {
-			ret = edu_rng_take(priv, dst, len, false);
+		ret = edu_rng_lock(priv);
+		if (ret)
+			return ret;
+		if (edu_rng_avail(priv) >= len && !priv->gone) {
+			/* from kernel memory: it cannot fail now */
+			for (done = 0; done < len; done += ret)
+				ret = edu_rng_take(priv, dst + done, len - done,
+						   false);
+			ret = 0;
 		} else {
 			spin_lock_irq(&priv->lock);
-			ret = priv->gone ? -ENODEV : edu_rng_error_or_kick(priv);
+			ret = edu_rng_error_or_kick(priv);
 			spin_unlock_irq(&priv->lock);
 		}
 		mutex_unlock(&priv->read_lock);
 		if (ret != -EAGAIN || !wait)
-			return ret < 0 ? ret : 0;
+			return ret;
 		ret = edu_rng_wait(priv);
 		if (ret)
 			return ret;
@@ -558,7 +726,7 @@ static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
 /*
  * Give the hwrng side's chunk back, and take the next EDU_RNG_HW_CHUNK
  * bytes of the ring as its new one.  Called under the core's
- * reading_mutex.  0, or -EAGAIN (none ready, !@wait), -EINTR, -EIO,
+ * reading_mutex.  0, or -EAGAIN (none ready, !@wait), -ERESTARTSYS, -EIO,
  * -ENODEV.
  */
 static int edu_rng_hw_refill(struct edu_rng *priv, bool wait)
@@ -567,12 +735,10 @@ static int edu_rng_hw_refill(struct edu_rng *priv, bool wait)
 	int ret;
 
 	for (;;) {
-		if (wait)
-			mutex_lock(&priv->read_lock);
-		else if (!mutex_trylock(&priv->read_lock))
-			return -EAGAIN;
+		ret = edu_rng_lock(priv);
+		if (ret)
+			return ret;
 		b = &priv->bufs[priv->head];
-		ret = 0;
 		spin_lock_irq(&priv->lock);
 		priv->hw_buf = -1;
 		priv->hw_moved = false;
@@ -692,13 +858,11 @@ static void edu_rng_unregister(void *data)
 	mutex_unlock(&priv->mode_lock);
 }
 
-static int edu_rng_register(struct edu_rng *priv, bool seeded)
+static int edu_rng_register(struct edu_rng *priv)
 {
 	int ret;
 
 	lockdep_assert_held(&priv->mode_lock);
-	/* a seeded stream is deterministic: credit no entropy for it */
-	priv->hwrng.quality = seeded ? EDU_RNG_SEEDED_QUALITY : EDU_RNG_QUALITY;
 	ret = hwrng_register(&priv->hwrng);
 	if (ret)
 		dev_err(&priv->pdev->dev, "cannot register hwrng: %d\n", ret);
@@ -707,38 +871,36 @@ static int edu_rng_register(struct edu_rng *priv, bool seeded)
 }
 
 /*
- * Seed the device (@seeded) or return it to host entropy.  The hwrng core
- * reads an rng's quality only when the rng becomes current, so a change of
- * mode re-registers the hwrng with the new quality.  The step that lowers
- * what the hwrng claims comes first: the lower quality before the seed,
- * host entropy before the full quality.  So no seeded byte is ever
- * credited, and the bytes the core reads at registration
- * (add_early_randomness()) are host entropy, not the start of the seed's
- * stream.
+ * Seed the device (@seeded) or return it to host entropy.
+ *
+ * A seeded stream belongs to the readers of /dev/edu-rngN and the lab's
+ * ioctls: the hwrng core gets none of it.  Whatever quality an rng claims,
+ * the core may credit what it reads (since 6.2 it turns quality 0 into
+ * its default, on 6.1 rng_core.default_quality does), rngd credits what
+ * it reads from /dev/hwrng by its own tests, and the core's readers (its
+ * thread, add_early_randomness()) would take pieces of the stream.  So a
+ * seeded device is withdrawn from the core before the seed is written,
+ * and registered again after host entropy is back.  hwrng_unregister()
+ * returns once no ->read() of ours runs, which takes at most one
+ * transfer's timeout.
  */
 static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 {
 	void __iomem *base = priv->base;
-	bool reregister;
 	int ret = 0;
 
 	mutex_lock(&priv->mode_lock);
-	reregister = priv->registered && priv->seeded != seeded;
-	if (reregister) {
+	if (seeded && priv->registered) {
 		hwrng_unregister(&priv->hwrng);
 		priv->registered = false;
-		if (seeded)
-			ret = edu_rng_register(priv, true);
 	}
 
 	mutex_lock(&priv->read_lock);
 	spin_lock_irq(&priv->lock);
 	/* an open /dev/edu-rngN outlives the binding */
 	if (priv->gone) {
-		spin_unlock_irq(&priv->lock);
-		mutex_unlock(&priv->read_lock);
-		mutex_unlock(&priv->mode_lock);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto out_unlock;
 	}
 	/*
 	 * A transfer still in flight took its bytes before this write and is
@@ -752,14 +914,45 @@ static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 	}
 	edu_rng_discard(priv);
 	edu_rng_kick(priv);
-	spin_unlock_irq(&priv->lock);
 	priv->seeded = seeded;
+out_unlock:
+	spin_unlock_irq(&priv->lock);
 	mutex_unlock(&priv->read_lock);
 
-	if (reregister && !seeded)
-		ret = edu_rng_register(priv, false);
+	if (!ret && !seeded && !priv->registered)
+		ret = edu_rng_register(priv);
 	mutex_unlock(&priv->mode_lock);
 	return ret;
+}
+
+/*
+ * The VM was restored from a snapshot or cloned: another copy of this
+ * guest may hold the same buffered bytes.  In host-entropy mode they are
+ * dropped (the device rekeys itself on load), so each copy reads its own;
+ * a seeded stream stays exact, as it is the same in every copy anyway.
+ */
+static int edu_rng_vmfork(struct notifier_block *nb, unsigned long action,
+			  void *data)
+{
+	struct edu_rng *priv = container_of(nb, struct edu_rng, vmfork_nb);
+
+	mutex_lock(&priv->read_lock);
+	spin_lock_irq(&priv->lock);
+	if (!priv->gone && !priv->seeded) {
+		edu_rng_discard(priv);
+		priv->stats.vm_forks++;
+		edu_rng_kick(priv);
+	}
+	spin_unlock_irq(&priv->lock);
+	mutex_unlock(&priv->read_lock);
+	return NOTIFY_DONE;
+}
+
+static void edu_rng_vmfork_unregister(void *data)
+{
+	struct edu_rng *priv = data;
+
+	unregister_random_vmfork_notifier(&priv->vmfork_nb);
 }
 
 /*
@@ -850,12 +1043,19 @@ static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
 #define EDU_RNG_STAT_OFF(f)	offsetof(struct edu_rng_stats, f)
 
 static struct edu_rng_stat_attr edu_rng_stats_attr[] = {
-	{ __ATTR(transfers, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(transfers) },
+	{ __ATTR(transfers, 0444, stat_show, NULL),
+	  EDU_RNG_STAT_OFF(transfers) },
 	{ __ATTR(errors, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(errors) },
 	{ __ATTR(timeouts, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(timeouts) },
-	{ __ATTR(lost_irqs, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(lost_irqs) },
+	{ __ATTR(lost_irqs, 0444, stat_show, NULL),
+	  EDU_RNG_STAT_OFF(lost_irqs) },
 	{ __ATTR(spurious_irqs, 0444, stat_show, NULL),
 	  EDU_RNG_STAT_OFF(spurious_irqs) },
+	{ __ATTR(unwritten, 0444, stat_show, NULL),
+	  EDU_RNG_STAT_OFF(unwritten) },
+	{ __ATTR(irq_storms, 0444, stat_show, NULL),
+	  EDU_RNG_STAT_OFF(irq_storms) },
+	{ __ATTR(vm_forks, 0444, stat_show, NULL), EDU_RNG_STAT_OFF(vm_forks) },
 };
 
 static struct attribute *edu_rng_stat_attrs[] = {
@@ -864,6 +1064,9 @@ static struct attribute *edu_rng_stat_attrs[] = {
 	&edu_rng_stats_attr[2].attr.attr,
 	&edu_rng_stats_attr[3].attr.attr,
 	&edu_rng_stats_attr[4].attr.attr,
+	&edu_rng_stats_attr[5].attr.attr,
+	&edu_rng_stats_attr[6].attr.attr,
+	&edu_rng_stats_attr[7].attr.attr,
 	NULL
 };
 
@@ -916,6 +1119,8 @@ static __poll_t edu_rng_poll(struct file *file, poll_table *wait)
 	spin_lock_irq(&priv->lock);
 	if (priv->gone)
 		mask = EPOLLERR | EPOLLHUP;
+	else if (priv->irq_masked)
+		mask = EPOLLIN | EPOLLRDNORM | EPOLLERR;
 	else if (priv->error || priv->bufs[priv->head].state == EDU_RNG_BUF_FULL)
 		mask = EPOLLIN | EPOLLRDNORM;
 	else
@@ -968,7 +1173,12 @@ static void edu_rng_put(void *data)
 	kref_put(&priv->ref, edu_rng_free);
 }
 
-/* Unbinding: wake and fail readers, stop the device before buffers go. */
+/*
+ * Unbinding: wake and fail readers, and stop the device before its
+ * buffers are freed: the reset read back, so that it has reached the
+ * device, and bus mastering off, so that nothing the device still had in
+ * hand reaches memory that is no longer ours.
+ */
 static void edu_rng_stop(void *data)
 {
 	struct edu_rng *priv = data;
@@ -977,8 +1187,16 @@ static void edu_rng_stop(void *data)
 	spin_lock_irq(&priv->lock);
 	priv->gone = true;
 	edu_rng_reset_device(priv);
+	ioread32(priv->base + EDU_RNG_REG_STATUS);
 	spin_unlock_irq(&priv->lock);
 	mutex_unlock(&priv->read_lock);
+	pci_clear_master(priv->pdev);
+	cancel_delayed_work_sync(&priv->watchdog);
+	/* the reset cleared the causes: free_irq() wants the line as found */
+	if (priv->irq_masked) {
+		priv->irq_masked = false;
+		enable_irq(pci_irq_vector(priv->pdev, 0));
+	}
 	wake_up_all(&priv->wait);
 }
 
@@ -1068,6 +1286,8 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&priv->read_lock);
 	spin_lock_init(&priv->lock);
 	init_waitqueue_head(&priv->wait);
+	INIT_DELAYED_WORK(&priv->watchdog, edu_rng_watchdog);
+	priv->canary = get_random_u64();
 	priv->hw_buf = -1;
 	pci_set_drvdata(pdev, priv);
 
@@ -1103,12 +1323,20 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	priv->hwrng.name = priv->name;
 	priv->hwrng.read = edu_rng_hwrng_read;
+	priv->hwrng.quality = EDU_RNG_QUALITY;
 	mutex_lock(&priv->mode_lock);
-	ret = edu_rng_register(priv, false);
+	ret = edu_rng_register(priv);
 	mutex_unlock(&priv->mode_lock);
 	if (ret)
 		return ret;
 	ret = devm_add_action_or_reset(dev, edu_rng_unregister, priv);
+	if (ret)
+		return ret;
+	priv->vmfork_nb.notifier_call = edu_rng_vmfork;
+	ret = register_random_vmfork_notifier(&priv->vmfork_nb);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(dev, edu_rng_vmfork_unregister, priv);
 	if (ret)
 		return ret;
 	ret = edu_rng_add_misc(priv);

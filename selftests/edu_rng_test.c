@@ -3,15 +3,11 @@
  * edu-rng selftests, run as root in a guest with one edu-rng device.
  *
  * Seeded streams are checked against the device's generator compiled in
- * from qemu/hw/edu-rng-core.c.  Two things of the 6.1 hwrng core shape the
- * check.  Other consumers of the current hwrng (the hwrng kthread,
- * add_early_randomness() when an rng becomes current) may take pieces of
- * the stream between our reads.  And /dev/hwrng keeps what is left of its
- * last 64-byte chunk for the next reader and hands a chunk's tail out
- * before its head, so a read may begin with up to 63 bytes buffered before
- * the seed and end with the tail of a chunk.  A seeded read must therefore
- * be: at most 63 stale bytes, then the seed's stream in order, no repeat,
- * no foreign byte, with at most a few small gaps.
+ * from qemu/hw/edu-rng-core.c.  A seeded device is withdrawn from the
+ * hwrng core, so its stream is read through /dev/edu-rngN (and the lab's
+ * ioctls) only, and must be exact: the seed's first byte first, then each
+ * byte once and in order.  match_stream() still measures stale bytes and
+ * gaps so that a failure says what went wrong.
  */
 
 #define _GNU_SOURCE
@@ -25,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +36,7 @@
 #include "kselftest_harness.h"
 #include "edu-rng-core.h"
 #include <linux/edu-rng.h>
+#include <linux/userfaultfd.h>
 
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define HWRNG_SYSFS	"/sys/class/misc/hw_random"
@@ -114,23 +114,6 @@ static int dev_write(const char *attr, const char *s)
 	return write_file(p, s);
 }
 
-/*
- * Bytes the tests took from /dev/hwrng, they being its only readers.  The
- * harness runs each test in a child process: keep the count in memory the
- * children share.
- */
-static size_t *hwrng_total;
-
-static void __attribute__((constructor)) hwrng_total_init(void)
-{
-	hwrng_total = mmap(NULL, sizeof(*hwrng_total), PROT_READ | PROT_WRITE,
-			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (hwrng_total == MAP_FAILED) {
-		perror("mmap");
-		exit(1);
-	}
-}
-
 /* read() exactly @n bytes in one call, as /dev/hwrng promises */
 static ssize_t hwrng_read(void *buf, size_t n)
 {
@@ -142,32 +125,44 @@ static ssize_t hwrng_read(void *buf, size_t n)
 	r = read(fd, buf, n);
 	if (r < 0)
 		r = -errno;
-	else
-		*hwrng_total += r;
 	close(fd);
 	return r;
-}
-
-/*
- * Take what /dev/hwrng kept of its last 64-byte chunk, so that the next
- * read starts with a fresh chunk from the driver.
- */
-static void hwrng_realign(void)
-{
-	uint8_t junk[64];
-
-	if (*hwrng_total % 64)
-		hwrng_read(junk, 64 - *hwrng_total % 64);
 }
 
 static int seed(unsigned long long s)
 {
 	char str[32];
 
-	hwrng_realign();
 	snprintf(str, sizeof(str), "%llu", s);
 	return dev_write("seed", str);
 }
+
+static const char *edu_rng_node(void);
+
+/* @n bytes of /dev/edu-rngN on a descriptor of its own; n or -errno */
+static ssize_t direct_read(void *buf, size_t n)
+{
+	int fd = open(edu_rng_node(), O_RDONLY);
+	size_t got = 0;
+	ssize_t r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < n && (r = read(fd, (uint8_t *)buf + got, n - got)) > 0)
+		got += r;
+	if (r < 0)
+		r = -errno;
+	close(fd);
+	return got == n ? (ssize_t)n : r;
+}
+
+/* The seed's stream from its first byte, each once, nothing else. */
+#define EXPECT_EXACT(m) do {						\
+		EXPECT_EQ(NULL, (m).why) TH_LOG("%s", (m).why);		\
+		EXPECT_EQ(0U, (m).stale);				\
+		EXPECT_EQ(0U, (m).start);				\
+		EXPECT_EQ(0U, (m).gaps);				\
+	} while (0)
 
 struct match {
 	size_t stale;		/* bytes before the stream, from the core */
@@ -308,16 +303,14 @@ TEST_F(hwrng, same_seed_same_stream)
 
 	ASSERT_NE(NULL, again);
 	ASSERT_EQ(0, seed(42));
-	ASSERT_EQ(65536, hwrng_read(self->buf, 65536));
+	ASSERT_EQ(65536, direct_read(self->buf, 65536));
 	m = match_stream(42, self->buf, 65536);
-	ASSERT_EQ(NULL, m.why) TH_LOG("first read: %s", m.why);
-	TH_LOG("first read: %zu stale bytes, start %zu, %u gaps", m.stale,
-	       m.start, m.gaps);
+	EXPECT_EXACT(m);
 
 	ASSERT_EQ(0, seed(42));
-	ASSERT_EQ(65536, hwrng_read(again, 65536));
+	ASSERT_EQ(65536, direct_read(again, 65536));
 	m = match_stream(42, again, 65536);
-	ASSERT_EQ(NULL, m.why) TH_LOG("second read: %s", m.why);
+	EXPECT_EXACT(m);
 	free(again);
 }
 
@@ -335,11 +328,11 @@ TEST_F(hwrng, seed_formats)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct match m;
 
-		hwrng_realign();
 		ASSERT_EQ(0, dev_write("seed", ok[i].in)) TH_LOG("'%s'", ok[i].in);
-		ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+		ASSERT_EQ(4096, direct_read(self->buf, 4096));
 		m = match_stream(ok[i].val, self->buf, 4096);
 		EXPECT_EQ(NULL, m.why) TH_LOG("'%s': %s", ok[i].in, m.why);
+		EXPECT_EQ(0U, m.start) TH_LOG("'%s'", ok[i].in);
 	}
 }
 
@@ -348,7 +341,7 @@ TEST_F(hwrng, different_seeds_differ)
 	struct match m;
 
 	ASSERT_EQ(0, seed(1));
-	ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+	ASSERT_EQ(4096, direct_read(self->buf, 4096));
 	m = match_stream(2, self->buf, 4096);
 	EXPECT_NE(NULL, m.why) TH_LOG("seed 1 gave seed 2's stream");
 	m = match_stream(1, self->buf, 4096);
@@ -361,10 +354,11 @@ TEST_F(hwrng, seed_discards_prefetched)
 
 	/* leave most of a DMA buffer of host-entropy bytes unread */
 	ASSERT_EQ(100, hwrng_read(self->buf, 100));
+	ASSERT_EQ(100, direct_read(self->buf, 100));
 	ASSERT_EQ(0, seed(77));
-	ASSERT_EQ(4096, hwrng_read(self->buf, 4096));
+	ASSERT_EQ(4096, direct_read(self->buf, 4096));
 	m = match_stream(77, self->buf, 4096);
-	EXPECT_EQ(NULL, m.why) TH_LOG("%s", m.why);
+	EXPECT_EXACT(m);
 }
 
 TEST_F(hwrng, mode_follows_seed)
@@ -385,21 +379,50 @@ TEST_F(hwrng, mode_follows_seed)
 	EXPECT_NE(NULL, match_stream(5, self->buf, 4096).why);
 }
 
-TEST_F(hwrng, quality_zero_while_seeded)
+/* Is the hwrng named @name in rng_available?  (and current: @cur) */
+static bool hwrng_listed(const char *name, bool *cur)
 {
-	char q[32];
-	struct utsname u;
-	int maj = 0, min = 0;
+	char avail[512], c[128];
 
-	ASSERT_EQ(0, uname(&u));
-	sscanf(u.release, "%d.%d", &maj, &min);
+	if (read_file(HWRNG_SYSFS "/rng_available", avail, sizeof(avail)) ||
+	    read_file(HWRNG_SYSFS "/rng_current", c, sizeof(c)))
+		return false;
+	*cur = !strcmp(c, name);
+	return strstr(avail, name);
+}
+
+/*
+ * A seeded stream is chosen by root: the hwrng core must get none of it,
+ * whatever quality it would credit (6.2+ turns 0 into 1024, 6.1 applies
+ * rng_core.default_quality) and whoever reads /dev/hwrng (rngd credits
+ * what it reads by its own tests).  So a seeded device leaves the core,
+ * and host mode brings it back, as the best rng again.
+ */
+TEST_F(hwrng, seeded_device_leaves_hwrng_core)
+{
+	char name[64], q[32];
+	bool cur;
+	ssize_t r;
+
+	snprintf(name, sizeof(name), "edu-rng-%s", strrchr(edu_rng_dev(), '/') + 1);
+	ASSERT_TRUE(hwrng_listed(name, &cur));
+	ASSERT_TRUE(cur);
 	ASSERT_EQ(0, seed(5));
-	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
-	/* since 6.2 the hwrng core turns 0 into 1024: 1 is its least */
-	EXPECT_STREQ(maj > 6 || (maj == 6 && min >= 2) ? "1" : "0", q);
+	EXPECT_FALSE(hwrng_listed(name, &cur)) TH_LOG("seeded, still an hwrng");
+	EXPECT_FALSE(cur);
+	/* /dev/hwrng: another rng, or none; never the seed's stream */
+	r = hwrng_read(self->buf, 4096);
+	if (r > 0) {
+		EXPECT_NE(NULL, match_stream(5, self->buf, r).why);
+	} else {
+		EXPECT_EQ(-ENODEV, r);
+	}
 	ASSERT_EQ(0, dev_write("mode", "host"));
+	EXPECT_TRUE(hwrng_listed(name, &cur));
+	EXPECT_TRUE(cur);
 	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
-	EXPECT_STRNE("0", q);
+	EXPECT_STREQ("1024", q);
+	EXPECT_EQ(4096, hwrng_read(self->buf, 4096));
 }
 
 /*
@@ -917,8 +940,6 @@ static __u64 corpus_seed(void)
 	return env ? strtoull(env, NULL, 0) : CORPUS_SEED_DEFAULT;
 }
 
-static const char *edu_rng_node(void);
-
 TEST_F_TIMEOUT(hwrng, bad_seeds_rejected_and_change_nothing, 300)
 {
 	const size_t elen = 256 << 10;
@@ -952,21 +973,16 @@ TEST_F_TIMEOUT(hwrng, bad_seeds_rejected_and_change_nothing, 300)
 	ASSERT_EQ(0, read_file(HWRNG_SYSFS "/rng_quality", q, sizeof(q)));
 	EXPECT_STREQ(q0, q);
 
-	/*
-	 * Seeded with 42: the hwrng side takes its chunk now (so the kernel's
-	 * hwrng thread reads from it for a while), then K = 4096 bytes are
-	 * read from /dev/edu-rngN.
-	 */
+	/* seeded with 42, then K = 4096 bytes read from /dev/edu-rngN */
 	edu_rng_gen_seed(&g, 42);
 	edu_rng_gen_fill(&g, e, elen);
 	c.e = e;
 	ASSERT_EQ(0, seed(42));
-	ASSERT_EQ(64, hwrng_read(self->buf, 64));
 	fd = open(edu_rng_node(), O_RDONLY);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(4096, read(fd, self->buf, 4096));
 	hit = memmem(e, 8192, self->buf, 4096);
-	ASSERT_NE(NULL, hit) TH_LOG("seed 42: not its stream");
+	ASSERT_EQ(e, hit) TH_LOG("seed 42: not its stream from its first byte");
 	c.last = hit - e + 4096;
 	EXPECT_EQ(0, bad_seeds_fixed(_metadata, sfd));
 
@@ -1021,7 +1037,7 @@ TEST_F_TIMEOUT(hwrng, bad_seeds_rejected_and_change_nothing, 300)
 	TH_LOG("%u bad writes, %u failed, in %.1f s", total, fails, t1 - t0);
 	TH_LOG("42's stream went on to byte %zu, %u gaps (%zu bytes)",
 	       c.last, c.gaps, c.skipped);
-	EXPECT_GE(4U, c.gaps);
+	EXPECT_EQ(0U, c.gaps);
 
 	/* the other way: valid writes give their value's stream */
 	for (unsigned int i = 0; i <= CORPUS_VALID; i++) {
@@ -1046,10 +1062,10 @@ TEST_F_TIMEOUT(hwrng, bad_seeds_rejected_and_change_nothing, 300)
 			TH_LOG("%s at %lld", show(b, n), (long long)off);
 		ASSERT_EQ(64, read(fd, self->buf, 64));
 		edu_rng_gen_seed(&g, want);
-		edu_rng_gen_fill(&g, e, 8192 + 64);
-		EXPECT_NE(NULL, memmem(e, 8192 + 64, self->buf, 64))
-			TH_LOG("%s: not the stream of %llu", show(b, n),
-			       (unsigned long long)want);
+		edu_rng_gen_fill(&g, e, 64);
+		EXPECT_EQ(0, memcmp(e, self->buf, 64))
+			TH_LOG("%s: not the stream of %llu from its start",
+			       show(b, n), (unsigned long long)want);
 		valid++;
 	}
 	TH_LOG("%u valid writes took effect, in %.1f s", valid, now() - t1);
@@ -1134,9 +1150,9 @@ TEST_F(hwrng, dma_through_iommu)
 	EXPECT_EQ(0, strncmp(type, "DMA", 3)) TH_LOG("domain type %s", type);
 	/* and the data still arrives: a seeded read through the IOMMU */
 	ASSERT_EQ(0, seed(3));
-	n = hwrng_read(self->buf, 65536);
+	n = direct_read(self->buf, 65536);
 	ASSERT_EQ(65536, n);
-	EXPECT_EQ(NULL, match_stream(3, self->buf, 65536).why);
+	EXPECT_EXACT(match_stream(3, self->buf, 65536));
 }
 
 static int cmp64(const void *a, const void *b)
@@ -1163,10 +1179,6 @@ TEST_F(hwrng, statistics_1mib)
 			TH_LOG("repeated 64-byte block");
 }
 
-/*
- * Last: a non-blocking read may get a partial chunk from the driver, after
- * which hwrng_realign() can no longer tell what /dev/hwrng keeps buffered.
- */
 TEST_F(hwrng, nonblocking_read)
 {
 	int fd = open("/dev/hwrng", O_RDONLY | O_NONBLOCK);
@@ -1179,7 +1191,6 @@ TEST_F(hwrng, nonblocking_read)
 
 		if (r > 0) {
 			ASSERT_GE(64, r);
-			*hwrng_total += r;
 			got++;
 		} else {
 			ASSERT_EQ(-1, r);
@@ -1277,41 +1288,277 @@ TEST_F(direct, seeded_stream_exact)
 		piece = piece * 7 % 70001 + 1;
 	}
 	m = match_stream(12345, self->buf, n);
-	ASSERT_EQ(NULL, m.why) TH_LOG("%s", m.why);
-	/* only the kernel's own consumers may take pieces */
-	EXPECT_EQ(0U, m.stale);
-	TH_LOG("start %zu, %u gaps, %zu bytes skipped", m.start, m.gaps,
-	       m.skipped);
+	EXPECT_EXACT(m);
+}
+
+/*
+ * After every seed the first bytes read are the seed's first bytes,
+ * through read() and through the lab's RAND alike, while a reader of
+ * /dev/hwrng runs and the kernel's hwrng thread does what it does.
+ */
+TEST_F(direct, seed_first_bytes_are_stream_start)
+{
+	uint8_t e[64];
+	uint32_t v;
+	EduRngGen g;
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* until killed; ENODEV while no rng is left */
+		for (;;)
+			hwrng_read(e, sizeof(e));
+	}
+	for (unsigned long long s = 1000; s < 1016; s++) {
+		ASSERT_EQ(0, seed(s));
+		edu_rng_gen_seed(&g, s);
+		edu_rng_gen_fill(&g, e, sizeof(e));
+		if (s % 2) {
+			ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_RAND, &v));
+			EXPECT_EQ(0, memcmp(&v, e, 4)) TH_LOG("seed %llu: RAND", s);
+		} else {
+			ASSERT_EQ(64, read(self->fd, self->buf, 64));
+			EXPECT_EQ(0, memcmp(self->buf, e, 64)) TH_LOG("seed %llu", s);
+		}
+		/* and back: host mode in between must not matter */
+		if (s % 4 == 3)
+			ASSERT_EQ(0, dev_write("mode", "host"));
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+}
+
+/* Does any 8-byte window of @a[0..an) stand in @b[0..bn)? */
+static bool share_bytes(const uint8_t *a, size_t an, const uint8_t *b,
+			size_t bn)
+{
+	for (size_t i = 0; i + 8 <= an; i += 8)
+		if (memmem(b, bn, a + i, 8))
+			return true;
+	return false;
 }
 
 /*
  * The hwrng side reads its 4 KiB chunk in place, in a ring buffer.  When
  * the ring needs that buffer back, the chunk is kept aside: /dev/hwrng
- * goes on with it, nothing lost and nothing repeated, and the direct path
- * reads the stream around it.  (The kernel's own hwrng reads may take a
- * few bytes of the chunk too.)
+ * goes on with it, and the device's new bytes in that buffer go to the
+ * direct path only.  No byte reaches both.
  */
 TEST_F(direct, hwrng_chunk_kept_when_ring_needs_it)
 {
 	const size_t n = 2 << 20, hw_n = 64 + 1024;
 	uint8_t hw[64 + 1024];
-	struct match m;
 
-	ASSERT_EQ(0, seed(777));
 	ASSERT_EQ(64, hwrng_read(hw, 64));
 	/* round the whole ring, twice: its buffers are all refilled */
 	ASSERT_EQ((ssize_t)n, read(self->fd, self->buf, n));
 	ASSERT_EQ(1024, hwrng_read(hw + 64, 1024));
-	m = match_stream(777, hw, hw_n);
-	ASSERT_EQ(NULL, m.why) TH_LOG("/dev/hwrng: %s", m.why);
-	TH_LOG("/dev/hwrng: start %zu, %u gaps, %zu bytes skipped", m.start,
-	       m.gaps, m.skipped);
-	/* all from the chunk taken before the direct read */
-	EXPECT_GE((size_t)HW_CHUNK, m.start + m.skipped + hw_n);
-	m = match_stream(777, self->buf, n);
-	ASSERT_EQ(NULL, m.why) TH_LOG("/dev/edu-rngN: %s", m.why);
-	EXPECT_LE((size_t)HW_CHUNK, m.start);
-	EXPECT_EQ(0U, m.gaps);
+	EXPECT_FALSE(share_bytes(hw, hw_n, self->buf, n))
+		TH_LOG("bytes of /dev/hwrng also read from /dev/edu-rngN");
+}
+
+TEST_F(direct, zero_length_read)
+{
+	int nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+
+	ASSERT_LE(0, nb);
+	EXPECT_EQ(0, read(self->fd, self->buf, 0));
+	EXPECT_EQ(0, read(nb, self->buf, 0));
+	close(nb);
+}
+
+/*
+ * A read whose buffer faults part-way gets what was copied, and those
+ * bytes are gone: the next reader gets the stream after them, not them
+ * again.  A read that can copy nothing fails with EFAULT and takes
+ * nothing.
+ */
+TEST_F(direct, partial_fault_consumes_copied)
+{
+	const size_t pg = sysconf(_SC_PAGESIZE);
+	uint8_t *m = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *e = malloc(pg + 64);
+	EduRngGen g;
+
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_NE(NULL, e);
+	ASSERT_EQ(0, munmap(m + pg, pg));
+	ASSERT_EQ(0, seed(99));
+	edu_rng_gen_seed(&g, 99);
+	edu_rng_gen_fill(&g, e, pg + 64);
+	EXPECT_EQ((ssize_t)pg, read(self->fd, m, 2 * pg));
+	EXPECT_EQ(0, memcmp(m, e, pg));
+	EXPECT_EQ(-1, read(self->fd, m + pg, 64));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(64, read(self->fd, self->buf, 64));
+	EXPECT_EQ(0, memcmp(self->buf, e + pg, 64))
+		TH_LOG("the next read did not go on after the copied bytes");
+	munmap(m, pg);
+	free(e);
+}
+
+struct stalled_read {
+	int fd;
+	void *buf;
+	size_t len;
+	ssize_t ret;
+	int err;
+};
+
+static void *stalled_reader(void *arg)
+{
+	struct stalled_read *r = arg;
+
+	r->ret = read(r->fd, r->buf, r->len);
+	r->err = errno;
+	return NULL;
+}
+
+/*
+ * Run @op in a child: 0 when it succeeded within @ms, -ETIMEDOUT (the
+ * child is left in *@late, to reap), -EIO when it failed.
+ */
+static int run_within(int (*op)(void), int ms, pid_t *late)
+{
+	pid_t pid = fork();
+	struct pollfd p = { .events = POLLIN };
+	int status, ready;
+
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(op() ? 1 : 0);
+	p.fd = syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)
+		return -errno;
+	ready = poll(&p, 1, ms);
+	close(p.fd);
+	if (ready != 1) {
+		*late = pid;
+		return -ETIMEDOUT;
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+static int op_hwrng(void)
+{
+	static uint8_t b[65536];
+
+	return hwrng_read(b, sizeof(b)) == sizeof(b) ? 0 : -1;
+}
+
+/* after POLLIN a non-blocking read has data: no EAGAIN for a busy lock */
+static int op_poll_nonblock(void)
+{
+	static uint8_t b[4096];
+	struct pollfd p = { .events = POLLIN };
+
+	p.fd = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+	if (p.fd < 0 || poll(&p, 1, 5000) != 1)
+		return -1;
+	return read(p.fd, b, sizeof(b)) > 0 ? 0 : -1;
+}
+
+static int op_seed(void)
+{
+	return seed(4242);
+}
+
+/* the stalled reader took nothing: the seed's stream from its start */
+static int op_direct(void)
+{
+	static uint8_t b[65536], e[65536];
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 4242);
+	edu_rng_gen_fill(&g, e, sizeof(e));
+	return direct_read(b, sizeof(b)) == sizeof(b) &&
+	       !memcmp(b, e, sizeof(b)) ? 0 : -1;
+}
+
+static int op_host(void)
+{
+	return dev_write("mode", "host");
+}
+
+static int driver_attach(bool bind);
+
+static int op_rebind(void)
+{
+	return driver_attach(false) || driver_attach(true) ? -1 : 0;
+}
+
+/*
+ * A reader whose buffer faults slowly (a userfaultfd that holds the
+ * fault) holds up nobody: /dev/hwrng, poll() and a non-blocking read,
+ * seeding, another reader and unbinding all complete while the fault is
+ * held.  Once it is resolved the stalled read ends (ENODEV: its device
+ * was unbound meanwhile).
+ */
+TEST_F_TIMEOUT(direct, user_fault_stalls_nobody, 120)
+{
+	static const struct {
+		const char *what;
+		int (*op)(void);
+	} ops[] = {
+		{ "read /dev/hwrng", op_hwrng },
+		{ "poll, then a non-blocking read", op_poll_nonblock },
+		{ "seed", op_seed },
+		{ "read the seed's stream", op_direct },
+		{ "host mode", op_host },
+		{ "unbind and bind", op_rebind },
+	};
+	const size_t pg = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = { 0 };
+	struct stalled_read r = { .fd = self->fd, .len = 2 * pg };
+	struct uffd_msg msg;
+	pid_t late[ARRAY_SIZE(ops)] = { 0 };
+	pthread_t t;
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	r.buf = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.buf);
+	reg.range.start = (unsigned long)r.buf;
+	reg.range.len = 2 * pg;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, pthread_create(&t, NULL, stalled_reader, &r));
+	/* the reader's fault is held from here on */
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		int ret = run_within(ops[i].op, 10000, &late[i]);
+
+		EXPECT_EQ(0, ret) TH_LOG("%s, while a reader's fault is held",
+					 ops[i].what);
+	}
+
+	zero.range.start = (unsigned long)r.buf;
+	zero.range.len = 2 * pg;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(ENODEV, r.err);
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		if (late[i])
+			waitpid(late[i], NULL, 0);
+	close(uffd);
+	munmap(r.buf, 2 * pg);
+	/* the fixture's descriptor is the unbound device's */
+	close(self->fd);
+	self->fd = open(edu_rng_node(), O_RDONLY);
+	ASSERT_LE(0, self->fd);
 }
 
 TEST_F(direct, lab_ioctls)
@@ -1541,6 +1788,8 @@ TEST_F(direct, parallel_readers_exact)
 #define FAULT_SLOW		(1u << 5)
 #define FAULT_SPURIOUS		(1u << 6)
 #define FAULT_GONE		(1u << 7)
+#define FAULT_NO_WRITE		(1u << 8)
+#define FAULT_IRQ_STUCK		(1u << 9)
 #define REG_ID			0x08
 #define PIECE			4096
 #define REG_DMA_MAX		0x14
@@ -1648,24 +1897,28 @@ static int read_checked(struct __test_metadata *_metadata,
 	return 0;
 }
 
+/* Transfers the driver saw fail, whichever way */
+static unsigned long long failed_transfers(void)
+{
+	return dev_stat("errors") + dev_stat("timeouts") + dev_stat("unwritten");
+}
+
 /*
  * Before, during and after @fault: the stream, with gaps only where the
- * driver saw a transfer fail (its errors and timeouts counters: the hwrng
- * kthread may be the reader told of some) and the kernel's own hwrng reads,
- * 4 KiB at a time.
+ * driver saw a transfer fail.
  */
 static void fault_run(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(fault) *self, uint32_t fault, size_t max_eio,
 		      size_t gap_per_error)
 {
-	unsigned long long errors = dev_stat("errors") + dev_stat("timeouts");
+	unsigned long long errors = failed_transfers();
 
 	ASSERT_EQ(0, read_checked(_metadata, self, 256 << 10, 0));
 	self->bar[REG_FAULT / 4] = fault;
 	ASSERT_EQ(0, read_checked(_metadata, self, 2 << 20, max_eio));
 	self->bar[REG_FAULT / 4] = 0;
 	ASSERT_EQ(0, read_checked(_metadata, self, 256 << 10, 0));
-	errors = dev_stat("errors") + dev_stat("timeouts") - errors;
+	errors = failed_transfers() - errors;
 	TH_LOG("fault %#x: %zu bytes read, %zu EIO, %llu errors, %zu bytes skipped",
 	       fault, self->got, self->eio, errors, self->gaps);
 	EXPECT_LE(self->eio, errors);
@@ -1813,6 +2066,8 @@ TEST_F_TIMEOUT(fault, hwrng_reports_errors, 120)
 
 	FAULT_LANE_ONLY();
 	ASSERT_LE(0, fd);
+	/* a seeded device is no hwrng */
+	ASSERT_EQ(0, dev_write("mode", "host"));
 	self->bar[REG_FAULT / 4] = FAULT_DMA_ERROR;
 	for (int i = 0; i < 2048 && !eio; i++)
 		if (read(fd, buf, sizeof(buf)) < 0)
@@ -1863,9 +2118,7 @@ static int wait_stat(const char *name, unsigned long long want)
  * let the ring fill, RING_BUFS transfers and then none in flight; hang
  * every transfer from then on, and read all but k bytes.  Then lift the
  * fault: the next bytes read must be the stream from where RAND left it.
- * The hwrng kthread must not take bytes meanwhile: a read of /dev/hwrng
- * after each seed gives the hwrng side its 4 KiB, which serves the
- * kthread's next reads.
+ * (Seeded, the device is no hwrng: the kernel takes none of its bytes.)
  */
 TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 {
@@ -1883,8 +2136,7 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, nb);
 	for (size_t k = 1; k <= 4; k++) {
-		/* idle: nothing in flight, the hwrng side served */
-		ASSERT_EQ(64, hwrng_read(buf, 64));
+		/* idle: nothing in flight */
 		self->bar[REG_FAULT / 4] = FAULT_HANG;
 		ASSERT_EQ(0, drain_to_timeout(self->fd, nb, buf, ring));
 		self->bar[REG_FAULT / 4] = 0;
@@ -1892,7 +2144,6 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 		/* seeded, the ring fills, and the device stops */
 		t = dev_stat("transfers");
 		ASSERT_EQ(0, dev_write("seed", "31337"));
-		ASSERT_EQ(64, hwrng_read(buf, 64));
 		ASSERT_EQ(0, wait_stat("transfers", t + RING_BUFS));
 		ASSERT_EQ(0U, self->bar[REG_STATUS / 4] & STATUS_BUSY)
 			TH_LOG("a transfer in flight with the ring full");
@@ -1943,6 +2194,174 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 	}
 	close(nb);
 	free(buf);
+}
+
+/*
+ * A transfer that never completes fails a poll()ing reader too, within
+ * the transfer timeout: POLLIN, then EIO.  No blocking reader comes to
+ * time it out.
+ */
+TEST_F_TIMEOUT(fault, poll_sees_hung_transfer, 120)
+{
+	struct pollfd p = { .events = POLLIN };
+	uint8_t *buf = malloc(DRIVER_BUF_MAX);
+	ssize_t r = 0;
+	double t0 = 0;
+
+	FAULT_LANE_ONLY();
+	ASSERT_NE(NULL, buf);
+	p.fd = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, p.fd);
+	self->bar[REG_FAULT / 4] = FAULT_HANG;
+	/*
+	 * Empty the ring: a transfer started before the fault still lands,
+	 * the next one hangs.
+	 */
+	for (int i = 0; i < 2 * RING_BUFS; i++) {
+		while (read(p.fd, buf, DRIVER_BUF_MAX) > 0)
+			;
+		ASSERT_EQ(EAGAIN, errno);
+		t0 = now();
+		ASSERT_EQ(1, poll(&p, 1, 10000))
+			TH_LOG("poll slept on a hung transfer");
+		r = read(p.fd, buf, 64);
+		if (r < 0)
+			break;
+	}
+	TH_LOG("poll woke after %.2f s: revents %#x", now() - t0, p.revents);
+	EXPECT_TRUE(p.revents & (POLLIN | POLLERR));
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EIO, errno);
+	self->bar[REG_FAULT / 4] = 0;
+	close(p.fd);
+	free(buf);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+/* A thread's state letter and syscall number, from /proc */
+static bool thread_waits_in_read(pid_t tid)
+{
+	char p[64], buf[512], *st;
+	long nr = -1;
+
+	snprintf(p, sizeof(p), "/proc/self/task/%d/stat", tid);
+	if (read_file(p, buf, sizeof(buf)))
+		return false;
+	st = strrchr(buf, ')');
+	if (!st || st[2] != 'S')
+		return false;
+	snprintf(p, sizeof(p), "/proc/self/task/%d/syscall", tid);
+	if (read_file(p, buf, sizeof(buf)))
+		return false;
+	nr = strtol(buf, NULL, 10);
+	return nr == SYS_read;
+}
+
+struct waiting_read {
+	int fd;
+	pid_t tid;
+	ssize_t ret;
+	int err;
+};
+
+static void *waiting_reader(void *arg)
+{
+	struct waiting_read *w = arg;
+	uint8_t b[64];
+
+	w->tid = gettid();
+	/* a transfer started before the fault may still bring data */
+	while ((w->ret = read(w->fd, b, sizeof(b))) > 0)
+		;
+	w->err = errno;
+	return NULL;
+}
+
+/*
+ * A signal whose handler asks for restart does not end a waiting read
+ * with EINTR: the wait restarts, and the hung transfer's timeout ends it
+ * (EIO).
+ */
+TEST_F_TIMEOUT(fault, signal_restarts_wait, 120)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct waiting_read w = { .fd = self->fd };
+	uint8_t *buf = malloc(DRIVER_BUF_MAX);
+	double end;
+	pthread_t t;
+	int nb;
+
+	FAULT_LANE_ONLY();
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	self->bar[REG_FAULT / 4] = FAULT_HANG;
+	while (read(nb, buf, DRIVER_BUF_MAX) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, pthread_create(&t, NULL, waiting_reader, &w));
+	for (end = now() + 10; !w.tid || !thread_waits_in_read(w.tid);)
+		ASSERT_GT(end, now()) TH_LOG("the reader never waited");
+	ASSERT_EQ(0, pthread_kill(t, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(EIO, w.err) TH_LOG("read ended with %s", strerror(w.err));
+	self->bar[REG_FAULT / 4] = 0;
+	close(nb);
+	free(buf);
+}
+
+/*
+ * A device that says DONE, with the right byte count, but wrote nothing:
+ * the buffer's old bytes, already read once, must not go out again.  The
+ * driver's canaries catch it: EIO, counted in stats/unwritten.
+ */
+TEST_F_TIMEOUT(fault, done_without_write, 120)
+{
+	unsigned long long unwritten = dev_stat("unwritten");
+
+	FAULT_LANE_ONLY();
+	fault_run(_metadata, self, FAULT_NO_WRITE, 3, self->bs);
+	EXPECT_EQ(3U, self->eio);
+	EXPECT_LE(unwritten + 3, dev_stat("unwritten"));
+}
+
+/*
+ * An interrupt cause IRQ_ACK cannot clear (and a device that signals
+ * again at each ack) must not livelock the guest: the driver masks the
+ * interrupt, says so once, fails reads with EIO, and unmasks it once an
+ * ack works again; then the stream goes on.
+ */
+TEST_F_TIMEOUT(fault, interrupt_storm_masked, 120)
+{
+	unsigned long long storms = dev_stat("irq_storms");
+	uint8_t b[64];
+	double end;
+	ssize_t r;
+
+	FAULT_LANE_ONLY();
+	ASSERT_EQ(0, read_checked(_metadata, self, 256 << 10, 0));
+	self->bar[REG_FAULT / 4] = FAULT_IRQ_STUCK;
+	/* what the ring holds, then EIO */
+	ASSERT_EQ(0, read_checked(_metadata, self, 8 << 20, 1));
+	EXPECT_EQ(1U, self->eio);
+	EXPECT_EQ(storms + 1, dev_stat("irq_storms"));
+	EXPECT_EQ(-1, read(self->fd, b, sizeof(b)));
+	EXPECT_EQ(EIO, errno);
+	self->bar[REG_FAULT / 4] = 0;
+	for (end = now() + 10; (r = read(self->fd, b, sizeof(b))) < 0;) {
+		ASSERT_EQ(EIO, errno);
+		ASSERT_GT(end, now()) TH_LOG("still failing after the fault");
+	}
+	EXPECT_NE(NULL, memmem(self->e + self->last, self->elen - self->last,
+			       b, r));
+	EXPECT_EQ(storms + 1, dev_stat("irq_storms"));
+	self->eio = 0;
+	ASSERT_EQ(0, read_checked(_metadata, self, 512 << 10, 0));
 }
 
 TEST_HARNESS_MAIN
