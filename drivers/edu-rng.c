@@ -659,11 +659,13 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 			cond_resched();
 			continue;
 		}
-		if (ret == -EFAULT && user &&
-		    fault_in_writeable((char __user *)dst + done,
-				       min_t(size_t, len - done, PAGE_SIZE)) !=
-		    min_t(size_t, len - done, PAGE_SIZE))
-			continue;
+		/* fault in what the next piece needs; go on if any of it came */
+		if (ret == -EFAULT && user) {
+			size_t n = min_t(size_t, len - done, EDU_RNG_BUF_SIZE);
+
+			if (fault_in_writeable((char __user *)dst + done, n) != n)
+				continue;
+		}
 		if (ret == -EAGAIN && wait)
 			ret = edu_rng_wait(priv);
 		if (ret)

@@ -132,7 +132,8 @@ selftest_lane() {
 two_devices() {
 	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/guest-two.serial.log" \
 		--exec "$TOP/selftests/two_devices_test.sh" \
-		--add "$TOP/selftests/tap.sh:/exec/" -- -device edu-rng
+		--add "$TOP/selftests/tap.sh:/exec/" \
+		--add "$BUILD/selftests/edu-rng-stream:/exec/" -- -device edu-rng
 }
 
 # The device in a pcie-root-port, removed and added back 10 times over QMP
@@ -172,7 +173,7 @@ suite lint "$TOP/scripts/lint.sh"
 suite device device_tests
 suite dkms "$TOP/scripts/install-test.sh" "$KVER" "${EXTRA[@]}"
 suite guest guest_tests guest --append edu.irq=msi
-suite guest-intx guest_tests guest-intx --append edu.irq=intx \
+suite guest-intx guest_tests guest-intx --append "edu.irq=intx rng_core.default_quality=1024" \
 	--no-edu -- -device edu-rng,msi=off
 suite guest-two two_devices
 suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \

@@ -11,7 +11,8 @@
 # EIO, EAGAIN; ENOENT opening a node that is gone), nothing may hang, and
 # after each add the driver binds, /dev/hwrng serves the new device, every
 # reader reads again and a seeded stream reads back exact through
-# /dev/edu-rngN and then /dev/hwrng.  Output is TAP.
+# /dev/edu-rngN, the device out of the hwrng core while seeded.  Output is
+# TAP.
 set -eu
 
 DRV=/sys/bus/pci/drivers/edu-rng
@@ -20,9 +21,8 @@ DRV=/sys/bus/pci/drivers/edu-rng
 
 CYCLES=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^edu\.cycles=//p')
 CYCLES=${CYCLES:-10}
-# per seeded check: 128 KiB through /dev/edu-rngN, then 64 KiB of /dev/hwrng
-DIRECT=131072
-HW=65536
+# per seeded check: 192 KiB through /dev/edu-rngN
+DIRECT=196608
 
 # the device's PCI address; no fork but one, as polls call it often
 bdf() {
@@ -85,13 +85,13 @@ bound() {
 # A reader keeps $1 open on fd 3 (so the open file outlives a removal)
 # and reads 64 KiB at a time, reopening after an error; it counts reads
 # with data, clean errors, opens of a node that is gone, and anything else
-# ("bad").  It stops reading while /tmp/pause exists, saying so with
-# /tmp/paused.N.
+# ("bad").  A reader of /dev/edu-rng0 stops reading while /tmp/pause
+# exists, saying so with /tmp/paused.N.
 reader() {
 	src=$1 r=$2
 	ok=0 err=0 absent=0 bad=0 open=0
 	while [ ! -e /tmp/stop ]; do
-		if [ -e /tmp/pause ]; then
+		if [ "$src" != /dev/hwrng ] && [ -e /tmp/pause ]; then
 			: >"/tmp/paused.$r"
 			while [ -e /tmp/pause ] && [ ! -e /tmp/stop ]; do
 				sleep 0.02
@@ -150,29 +150,9 @@ all_read_again() {
 }
 
 all_paused() {
-	for r in 1 2 3 4; do
+	for r in 3 4; do
 		[ -e "/tmp/paused.$r" ] || return 1
 	done
-}
-
-# The kernel's hwrng thread has read and sleeps until its next read (the
-# crng's reseed interval, 60 s once the crng is ready).  Its wait is a tail
-# call of add_hwgenerator_randomness() on 6.1, so wchan names the caller.
-# Before its read it is running, or waits in the driver; nothing else
-# holds the core's reading_mutex here (readers paused, rngd stopped).
-hwrng_thread_asleep() {
-	for p in /proc/[0-9]*; do
-		read -r c 2>/dev/null <"$p/comm" || continue
-		[ "$c" = hwrng ] || continue
-		# (wchan has no newline: read fails, yet sets w)
-		w=
-		read -r w 2>/dev/null <"$p/wchan" || :
-		read -r _ _ st _ 2>/dev/null <"$p/stat" || return 1
-		[ "$st" = S ] || return 1
-		case $w in hwrng_fillfn | add_hwgenerator_randomness) return 0 ;; esac
-		return 1
-	done
-	return 1
 }
 
 # DIFF: bytes of $1 from offset $2 on that differ from /tmp/ref's from $3
@@ -185,63 +165,36 @@ differ() {
 	DIFF=$(($4 - have + $(cmp -l -n "$have" "$1" /tmp/ref "$2" "$3" 2>/dev/null | wc -l)))
 }
 
-# Check /tmp/hw, one $HW-byte read of /dev/hwrng, against the stream from
-# $DIRECT on; DIFF as above.  The hwrng core hands out the rest of its last
-# 64-byte chunk before anything new, and when a read ends inside a chunk it
-# gives the chunk's tail and keeps its head for the next reader.  rngd
-# reads sizes that are not multiples of 64, so HW_STALE (0-63) bytes from
-# before the seed come first, and the last chunk gives only its last
-# 64 - HW_STALE bytes: find HW_STALE.
-hw_differ() {
-	HW_STALE=0
-	while [ $HW_STALE -lt 64 ]; do
-		if cmp -s -n $((HW - 64)) /tmp/hw /tmp/ref $HW_STALE $DIRECT; then
-			# the last chunk's tail
-			differ /tmp/hw $((HW - 64 + HW_STALE)) \
-				$((DIRECT + HW - 64 + HW_STALE)) $((64 - HW_STALE))
-			return
-		fi
-		HW_STALE=$((HW_STALE + 1))
-	done
-	HW_STALE='?'
-	differ /tmp/hw 0 $DIRECT $HW
-}
-
-# Seed the device with $1 and read the stream back: $DIRECT bytes through
-# $NODE, then $HW through /dev/hwrng, the stream's continuation (see
-# hw_differ).  Sets LOST to the bytes wrong or missing.  Nothing else may
-# read meanwhile: the readers pause, rngd stops, and the kernel's hwrng
-# thread, which the change to seeded mode restarts (the hwrng is registered
-# again) and whose first read takes 4 KiB of the stream, must be asleep;
-# hence a first seed, then the seed.  With $2 = keep, the device stays
-# seeded (and is removed so next).
+# Seed the device with $1 and read the stream back through $NODE: the
+# seed's stream from its first byte, $DIRECT bytes.  Sets LOST to the
+# bytes wrong or missing.  The other readers of $NODE pause; the readers of
+# /dev/hwrng, rngd and the kernel's hwrng thread go on, as a seeded device
+# is no hwrng (checked: not in rng_available).  With $2 = keep, the device
+# stays seeded (and is removed so next).
 seeded_exact() {
-	LOST=$((DIRECT + HW)) HW_STALE='?'
-	./edu-rng-stream "$1" $((DIRECT + HW)) >/tmp/ref
-	rm -f /tmp/direct /tmp/hw
+	LOST=$DIRECT WITHDRAWN=no
+	./edu-rng-stream "$1" $DIRECT >/tmp/ref
+	rm -f /tmp/direct
 	: >/tmp/pause
 	if ! poll 20 all_paused; then
 		echo "# readers did not pause"
 		rm -f /tmp/pause
 		return 1
 	fi
-	kill -STOP "$RNGD"
 	dev=/sys/bus/pci/devices/$B
-	if echo "$1" >"$dev/seed" && poll 10 hwrng_thread_asleep &&
-		echo "$1" >"$dev/seed"; then
+	if echo "$1" >"$dev/seed"; then
+		grep -q "edu-rng-$B" /sys/class/misc/hw_random/rng_available ||
+			WITHDRAWN=yes
 		timeout 20 dd if="$NODE" of=/tmp/direct bs=65536 count=$((DIRECT / 65536)) 2>/dev/null || :
-		timeout 20 dd if=/dev/hwrng of=/tmp/hw bs=$HW count=1 2>/dev/null || :
 	else
-		echo "# seed $1: could not seed, or the hwrng thread did not sleep (${w-no thread})"
+		echo "# seed $1: could not seed"
 	fi
 	[ "${2-}" = keep ] || echo host >"$dev/mode" || :
-	kill -CONT "$RNGD"
 	rm -f /tmp/pause
 	differ /tmp/direct 0 0 $DIRECT
 	LOST=$DIFF
-	hw_differ
-	LOST=$((LOST + DIFF))
-	[ "$LOST" -eq 0 ]
+	[ "$WITHDRAWN" = yes ] || echo "# seed $1: still in rng_available while seeded"
+	[ "$LOST" -eq 0 ] && [ "$WITHDRAWN" = yes ]
 }
 
 echo "TAP version 13"
@@ -299,9 +252,8 @@ for i in $(seq "$CYCLES"); do
 	else
 		echo "# cycle $i: the seeded stream differs"
 	fi
-	checked=$((checked + DIRECT + HW)) lost=$((lost + LOST))
-	echo "# cycle $i: seed $((4200 + i)), $LOST bytes lost or wrong" \
-		"($HW_STALE bytes of the hwrng core's last chunk first)"
+	checked=$((checked + DIRECT)) lost=$((lost + LOST))
+	echo "# cycle $i: seed $((4200 + i)), $LOST bytes lost or wrong"
 done
 echo "edu-rng-hotplug: done"
 
