@@ -323,28 +323,42 @@ static uint32_t generator_count(EduRngCore *c)
     return c->fault & EDU_RNG_FAULT_SHORT ? c->dma_count / 2 : c->dma_count;
 }
 
-/* Generator -> guest RAM at dma_dst, now */
-static bool dma_from_generator(EduRngCore *c)
+/*
+ * Write @count bytes of @g's stream to guest memory at @dst, GEN_CHUNK
+ * bytes at a time, and stop at the first chunk that fails.  QEMU goes on
+ * past a bus error, one access of at most 8 bytes after another, so a
+ * single failing write of 16 MiB would keep QEMU busy with millions of
+ * accesses under its global lock; a failing chunk costs at most 1024.
+ * Returns the bytes of the chunks written; the stream advances by those.
+ */
+static uint32_t write_stream(EduRngCore *c, EduRngGen *g, uint64_t dst,
+                             uint32_t count)
 {
     uint8_t chunk[GEN_CHUNK];
     EduRngGen saved;
-    uint64_t dst = c->dma_dst, count = generator_count(c);
-    uint32_t n;
+    uint32_t done = 0, n;
 
-    while (c->xfer < count) {
-        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
-        saved = c->gen;
-        edu_rng_gen_fill(&c->gen, chunk, n);
-        if (!c->ops->dma_write(c->opaque, dst + c->xfer, chunk, n)) {
-            /* the stream advances by the bytes delivered, XFER, only */
-            c->gen = saved;
-            core_error(c, "DMA write to 0x%" PRIx64 " failed",
-                       dst + c->xfer);
-            return false;
+    while (done < count) {
+        n = count - done < GEN_CHUNK ? count - done : GEN_CHUNK;
+        saved = *g;
+        edu_rng_gen_fill(g, chunk, n);
+        if (!c->ops->dma_write(c->opaque, dst + done, chunk, n)) {
+            *g = saved;
+            core_error(c, "DMA write to 0x%" PRIx64 " failed", dst + done);
+            break;
         }
-        c->xfer += n;
+        done += n;
     }
-    return true;
+    return done;
+}
+
+/* Generator -> guest RAM at dma_dst, now */
+static bool dma_from_generator(EduRngCore *c)
+{
+    uint32_t count = generator_count(c);
+
+    c->xfer = write_stream(c, &c->gen, c->dma_dst, count);
+    return c->xfer == count;
 }
 
 /*
@@ -500,9 +514,9 @@ static void dma_run(EduRngCore *c)
         dma_finish(c, false);
     } else if (c->fault & EDU_RNG_FAULT_HANG) {
         c->hung = true;         /* BUSY until CTRL.ABORT or a reset */
-    } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->stage) {
+    } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->can_delay) {
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
-    } else if (c->dma_latency_ns && c->stage) {
+    } else if (c->dma_latency_ns && c->can_delay) {
         dma_from_generator_later(c, c->dma_latency_ns);
     } else if (c->ahead) {
         /*
@@ -516,7 +530,7 @@ static void dma_run(EduRngCore *c)
         }
         c->ahead_want = c->dma_count;
         c->ops->schedule(c->opaque, 0);
-    } else if (c->async_dma && c->stage) {
+    } else if (c->async_dma && c->can_delay) {
         dma_from_generator_later(c, 0);
     } else {
         dma_finish(c, dma_from_generator(c));
@@ -532,13 +546,9 @@ void edu_rng_core_dma_complete(EduRngCore *c)
         return;
     }
     c->pending = false;
-    edu_rng_gen_fill(&c->pend_gen, c->stage, c->pend_count);
-    ok = c->ops->dma_write(c->opaque, c->pend_dst, c->stage, c->pend_count);
-    if (ok) {
-        c->xfer = c->pend_count;
-    } else {
-        core_error(c, "DMA write to 0x%" PRIx64 " failed", c->pend_dst);
-    }
+    /* its bytes' place in the stream was taken at the start */
+    c->xfer = write_stream(c, &c->pend_gen, c->pend_dst, c->pend_count);
+    ok = c->xfer == c->pend_count;
     dma_finish(c, ok);
     generate_ahead(c);
 }

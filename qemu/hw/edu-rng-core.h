@@ -123,7 +123,7 @@ typedef struct EduRngCore {
     uint32_t dma_max;
     uint64_t dma_latency_ns;    /* simulated latency of generator DMA */
     bool async_dma;             /* complete generator DMA later, even at 0 */
-    uint8_t *stage;             /* dma_max bytes, for delayed transfers */
+    bool can_delay;             /* ops->schedule can end transfers later */
     uint8_t *ahead;             /* dma_max bytes generated ahead, or NULL */
     bool fault_injection;       /* the FAULT register is there */
 

@@ -170,7 +170,7 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.dma_latency_ns = s->dma_latency_ns;
     s->core.fault_injection = s->fault_injection;
     s->core.async_dma = true;
-    s->core.stage = g_malloc(s->dma_max);
+    s->core.can_delay = true;
     s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
     s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_timer, s,
@@ -186,7 +186,6 @@ static void edu_rng_exit(PCIDevice *pdev)
 
     timer_del(&s->dma_timer);
     qemu_bh_delete(s->dma_bh);
-    g_free(s->core.stage);
     g_free(s->core.ahead);
     msi_uninit(pdev);
 }

@@ -14,7 +14,7 @@
 #define DMA_MAX (64u << 10)
 
 static uint8_t ram[RAM_SIZE];
-static uint8_t stage[DMA_MAX], ahead[DMA_MAX], check_buf[DMA_MAX];
+static uint8_t ahead[DMA_MAX], check_buf[DMA_MAX];
 static uint32_t irq_level;
 static int scheduled;
 
@@ -81,15 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	edu_rng_core_init(&c, &ops, NULL, DMA_MAX);
 	if (size && data[0] & 1) {
 		c.dma_latency_ns = 1000;
-		c.stage = stage;
+		c.can_delay = true;
 	}
 	if (size && data[0] & 2) {
 		c.fault_injection = true;
-		c.stage = stage;
+		c.can_delay = true;
 	}
 	if (size && data[0] & 4) {
 		c.async_dma = true;
-		c.stage = stage;
+		c.can_delay = true;
 		c.ahead = ahead;
 	}
 	for (size_t i = 1; i + 12 <= size; i += 12) {

@@ -24,14 +24,32 @@ static bool fake_dma_read(void *opaque, uint64_t addr, void *buf, uint32_t len)
 	return true;
 }
 
+/* dma_write() calls, and bytes of those that failed */
+static unsigned int dma_writes;
+static uint64_t dma_failed_bytes;
+
+/*
+ * As QEMU's address_space_write(): the part of the range in RAM is written
+ * even when the rest fails, and the access goes on past the failure.
+ */
 static bool fake_dma_write(void *opaque, uint64_t addr, const void *buf,
 			   uint32_t len)
 {
-	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
-	    len > RAM_SIZE - (addr - RAM_BASE))
-		return false;
-	memcpy(ram + (addr - RAM_BASE), buf, len);
-	return true;
+	const uint8_t *p = buf;
+	bool ok = true;
+
+	dma_writes++;
+	for (uint32_t i = 0; i < len; i++) {
+		uint64_t a = addr + i;
+
+		if (a < RAM_BASE || a - RAM_BASE >= RAM_SIZE)
+			ok = false;
+		else
+			ram[a - RAM_BASE] = p[i];
+	}
+	if (!ok)
+		dma_failed_bytes += len;
+	return ok;
 }
 
 static void fake_irq_update(void *opaque, uint32_t old, uint32_t new_status)
@@ -323,13 +341,13 @@ static void test_dma_generator(void)
 /* dma-latency-ns: bytes drawn at the start, written at completion. */
 static void test_dma_latency(void)
 {
-	static uint8_t stage[1u << 20], want[8192];
+	static uint8_t want[8192];
 	EduRngCore c;
 	EduRngGen g;
 
 	core_new(&c);
 	c.dma_latency_ns = 50000;
-	c.stage = stage;
+	c.can_delay = true;
 	seed(&c, 11);
 	edu_rng_gen_seed(&g, 11);
 	edu_rng_gen_fill(&g, want, sizeof(want));
@@ -390,13 +408,13 @@ static bool took_done(EduRngCore *c)
  */
 static void test_gen_ahead(void)
 {
-	static uint8_t stage[1u << 20], ahead[1u << 20], want[32768], want6[4096];
+	static uint8_t ahead[1u << 20], want[32768], want6[4096];
 	EduRngCore c;
 	EduRngGen g;
 
 	core_new(&c);
 	c.async_dma = true;
-	c.stage = stage;
+	c.can_delay = true;
 	c.ahead = ahead;
 	seed(&c, 5);
 	edu_rng_gen_seed(&g, 5);
@@ -455,7 +473,7 @@ static void test_gen_ahead(void)
 /* Injected faults, one by one, as the driver will meet them. */
 static void test_faults(void)
 {
-	static uint8_t stage[1u << 20], want[32768];
+	static uint8_t want[32768];
 	EduRngCore c;
 	EduRngGen g;
 	uint32_t v;
@@ -465,7 +483,7 @@ static void test_faults(void)
 	      "FAULT is not there without fault-injection");
 	core_new(&c);
 	c.fault_injection = true;
-	c.stage = stage;
+	c.can_delay = true;
 	check(rd(&c, EDU_RNG_REG_CAPS) & EDU_RNG_CAP_FAULT, "CAPS.FAULT");
 	seed(&c, 21);
 	edu_rng_gen_seed(&g, 21);
@@ -566,6 +584,39 @@ static void test_faults(void)
 	check(!(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_BUSY) &&
 	      !memcmp(ram, want + 14336 + 64 + 4096, 4096),
 	      "after CTRL.ABORT the stream goes on past the dead transfer");
+}
+
+/*
+ * A failing transfer stops at its first failing chunk, on every path: QEMU
+ * tries each 4 bytes of a failing write, so a whole 1 MiB write to nowhere
+ * is 262144 bus accesses under the BQL (4 million at 16 MiB).
+ */
+static void test_dma_fail_bounded(void)
+{
+	static uint8_t ahead[1u << 20];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+
+		core_new(&c);
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		dma_writes = 0;
+		dma_failed_bytes = 0;
+		dma(&c, 0, 0x1000, 1u << 20, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		snprintf(what, sizeof(what),
+			 "failing 1 MiB transfer (%s) stops at its first 4 KiB",
+			 path[i]);
+		check(dma_writes == 1 && dma_failed_bytes <= 4096 &&
+		      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		      !busy(&c), what);
+	}
 }
 
 static void test_dma_buffer(void)
@@ -690,6 +741,7 @@ int main(void)
 	test_registers();
 	test_dma_generator();
 	test_dma_buffer();
+	test_dma_fail_bounded();
 	test_dma_latency();
 	test_gen_ahead();
 	test_faults();
