@@ -324,30 +324,43 @@ static uint32_t generator_count(EduRngCore *c)
 }
 
 /*
- * Write @count bytes of @g's stream to guest memory at @dst, GEN_CHUNK
- * bytes at a time, and stop at the first chunk that fails.  QEMU goes on
- * past a bus error, one access of at most 8 bytes after another, so a
- * single failing write of 16 MiB would keep QEMU busy with millions of
- * accesses under its global lock; a failing chunk costs at most 1024.
- * Returns the bytes of the chunks written; the stream advances by those.
+ * Write @count bytes of @g's stream, or with @made the bytes made ahead
+ * from @g on, to guest memory at @dst, GEN_CHUNK bytes at a time, and stop
+ * at the first chunk that fails.  QEMU goes on past a bus error, one
+ * access of at most 8 bytes after another, so a single failing write of
+ * 16 MiB would keep QEMU busy with millions of accesses under its global
+ * lock; a failing chunk costs at most 1024.
+ *
+ * Whatever happens, @g ends past all @count bytes: a chunk that fails may
+ * still have reached guest memory in part (RAM before a hole, an IOMMU
+ * mapping that ends), and a byte the guest may have seen must never be
+ * handed out again.  Returns the bytes of the chunks written in full.
  */
-static uint32_t write_stream(EduRngCore *c, EduRngGen *g, uint64_t dst,
-                             uint32_t count)
+static uint32_t write_stream(EduRngCore *c, EduRngGen *g, const uint8_t *made,
+                             uint64_t dst, uint32_t count)
 {
     uint8_t chunk[GEN_CHUNK];
-    EduRngGen saved;
+    const uint8_t *p = chunk;
     uint32_t done = 0, n;
 
     while (done < count) {
         n = count - done < GEN_CHUNK ? count - done : GEN_CHUNK;
-        saved = *g;
-        edu_rng_gen_fill(g, chunk, n);
-        if (!c->ops->dma_write(c->opaque, dst + done, chunk, n)) {
-            *g = saved;
+        if (made) {
+            p = made + done;
+        } else {
+            edu_rng_gen_fill(g, chunk, n);
+        }
+        if (!c->ops->dma_write(c->opaque, dst + done, p, n)) {
             core_error(c, "DMA write to 0x%" PRIx64 " failed", dst + done);
+            if (!made) {
+                edu_rng_gen_skip(g, count - done - n);
+            }
             break;
         }
         done += n;
+    }
+    if (made) {
+        edu_rng_gen_skip(g, count);
     }
     return done;
 }
@@ -357,7 +370,7 @@ static bool dma_from_generator(EduRngCore *c)
 {
     uint32_t count = generator_count(c);
 
-    c->xfer = write_stream(c, &c->gen, c->dma_dst, count);
+    c->xfer = write_stream(c, &c->gen, NULL, c->dma_dst, count);
     return c->xfer == count;
 }
 
@@ -409,30 +422,14 @@ static void generate_ahead(EduRngCore *c)
     c->ahead_len = c->ahead_want;
 }
 
-/*
- * Generator -> guest RAM at dma_dst from the bytes made ahead.  As in
- * dma_from_generator(), the stream advances by the bytes delivered.
- */
+/* Generator -> guest RAM at dma_dst from the bytes made ahead */
 static bool dma_from_ahead(EduRngCore *c)
 {
-    uint64_t dst = c->dma_dst;
-    uint32_t count = generator_count(c), n;
-    bool ok = true;
+    uint32_t count = generator_count(c);
 
-    while (c->xfer < count) {
-        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
-        if (!c->ops->dma_write(c->opaque, dst + c->xfer, c->ahead + c->xfer,
-                               n)) {
-            core_error(c, "DMA write to 0x%" PRIx64 " failed",
-                       dst + c->xfer);
-            ok = false;
-            break;
-        }
-        c->xfer += n;
-    }
-    edu_rng_gen_skip(&c->gen, c->xfer);
+    c->xfer = write_stream(c, &c->gen, c->ahead, c->dma_dst, count);
     c->ahead_len = 0;
-    return ok;
+    return c->xfer == count;
 }
 
 static bool in_buffer(uint64_t addr, uint64_t count)
@@ -547,7 +544,8 @@ void edu_rng_core_dma_complete(EduRngCore *c)
     }
     c->pending = false;
     /* its bytes' place in the stream was taken at the start */
-    c->xfer = write_stream(c, &c->pend_gen, c->pend_dst, c->pend_count);
+    c->xfer = write_stream(c, &c->pend_gen, NULL, c->pend_dst,
+                           c->pend_count);
     ok = c->xfer == c->pend_count;
     dma_finish(c, ok);
     generate_ahead(c);

@@ -451,14 +451,14 @@ static void test_gen_ahead(void)
 	check(!busy(&c) && rd(&c, EDU_RNG_REG_XFER) == 0 && c.ahead_len == 0 &&
 	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
 	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR,
-	      "ahead: a bus error moves nothing, raises DMA_ERROR");
+	      "ahead: a bus error: XFER 0, DMA_ERROR");
 	wr(&c, EDU_RNG_REG_STATUS, EDU_RNG_STATUS_ERROR);
 	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_ERROR);
 	edu_rng_core_dma_complete(&c);
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
 	check(!busy(&c) && took_done(&c) &&
-	      !memcmp(ram, want + 8196 + 4096, 4096),
-	      "ahead: ... and the stream goes on where it was");
+	      !memcmp(ram, want + 8196 + 8192, 4096),
+	      "ahead: ... and the stream goes on past the failed transfer");
 
 	edu_rng_core_dma_complete(&c);
 	seed(&c, 6);
@@ -619,6 +619,56 @@ static void test_dma_fail_bounded(void)
 	}
 }
 
+/*
+ * A transfer whose second 4 KiB chunk reaches RAM in part, then fails: the
+ * guest may have seen those bytes, so the stream must go on past the whole
+ * transfer, on every path, never hand them out again.
+ */
+static void test_dma_fail_no_repeat(void)
+{
+	static uint8_t ahead[1u << 20], want[32768];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	uint64_t edge = RAM_BASE + RAM_SIZE - 6144;
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 13);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+		bool ok;
+
+		core_new(&c);
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		seed(&c, 13);
+		/* the first transfer leaves gen-ahead's bytes ready */
+		dma(&c, 0, RAM_BASE, 8192, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		edu_rng_core_dma_complete(&c);
+		wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+		ok = !memcmp(ram, want, 8192);
+		dma(&c, 0, edge, 8192, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && rd(&c, EDU_RNG_REG_XFER) == 4096 &&
+		     rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		     !memcmp(ram + RAM_SIZE - 6144, want + 8192, 6144);
+		wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+		edu_rng_core_dma_complete(&c);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && took_done(&c) && !memcmp(ram, want + 16384, 4096);
+		snprintf(what, sizeof(what),
+			 "failed transfer (%s): XFER 4096, stream goes on past it",
+			 path[i]);
+		check(ok, what);
+	}
+}
+
 static void test_dma_buffer(void)
 {
 	EduRngCore c;
@@ -637,27 +687,28 @@ static void test_dma_buffer(void)
 struct bad_dma {
 	const char *what;
 	uint64_t src, dst, count, cmd;
+	uint32_t skip;		/* bytes a bus error takes from the stream */
 };
 
 static void test_dma_invalid(void)
 {
 	static const struct bad_dma bad[] = {
-		{ "count 0", 0, RAM_BASE, 0, RNG_CMD },
-		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD },
-		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD },
-		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD },
-		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD },
+		{ "count 0", 0, RAM_BASE, 0, RNG_CMD, 0 },
+		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD, 0 },
+		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD, 0 },
+		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD, 0 },
+		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD, 4096 },
 		{ "generator to device", 0, RAM_BASE, 4096,
-		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM },
-		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100 },
+		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM, 0 },
+		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100, 0 },
 		{ "buffer below window", 0x3ffff, RAM_BASE, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
 		{ "buffer past window", 0x40ff0, RAM_BASE, 17,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
 		{ "buffer count huge", 0x40000, RAM_BASE, ~0ull,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
 		{ "buffer from bad RAM", 0x10, 0x40000, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0 },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad_dma *b = &bad[i];
@@ -670,6 +721,7 @@ static void test_dma_invalid(void)
 		core_new(&c);
 		seed(&c, 5);
 		edu_rng_gen_seed(&g, 5);
+		edu_rng_gen_skip(&g, b->skip);
 		memset(ram, 0xa5, 8192);
 		dma(&c, b->src, b->dst, b->count, b->cmd);
 		next = rd(&c, EDU_RNG_REG_RANDOM);
@@ -742,6 +794,7 @@ int main(void)
 	test_dma_generator();
 	test_dma_buffer();
 	test_dma_fail_bounded();
+	test_dma_fail_no_repeat();
 	test_dma_latency();
 	test_gen_ahead();
 	test_faults();
