@@ -455,6 +455,12 @@ static bool dma_with_buffer(EduRngCore *c)
                    EDU_RNG_BUF_ADDR + EDU_RNG_BUF_SIZE);
         return false;
     }
+    /* as for generator transfers: the RAM range must not wrap */
+    if (ram + count < ram) {
+        core_error(c, "buffer DMA RAM range 0x%" PRIx64 "+%" PRIu64 " wraps",
+                   ram, count);
+        return false;
+    }
     buf = c->dma_buf + (dev - EDU_RNG_BUF_ADDR);
     if (to_ram) {
         ok = c->ops->dma_write(c->opaque, ram, buf, count);

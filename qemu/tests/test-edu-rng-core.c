@@ -15,8 +15,12 @@ static uint8_t ram[RAM_SIZE];
 static unsigned int errors_logged, irq_updates, tests, failures;
 static uint32_t irq_level;
 
+/* dma_read() and dma_write() calls */
+static unsigned int dma_calls;
+
 static bool fake_dma_read(void *opaque, uint64_t addr, void *buf, uint32_t len)
 {
+	dma_calls++;
 	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
 	    len > RAM_SIZE - (addr - RAM_BASE))
 		return false;
@@ -39,6 +43,7 @@ static bool fake_dma_write(void *opaque, uint64_t addr, const void *buf,
 	bool ok = true;
 
 	dma_writes++;
+	dma_calls++;
 	for (uint32_t i = 0; i < len; i++) {
 		uint64_t a = addr + i;
 
@@ -688,27 +693,36 @@ struct bad_dma {
 	const char *what;
 	uint64_t src, dst, count, cmd;
 	uint32_t skip;		/* bytes a bus error takes from the stream */
+	bool bus;		/* a bus error, not refused before any access */
 };
 
 static void test_dma_invalid(void)
 {
 	static const struct bad_dma bad[] = {
-		{ "count 0", 0, RAM_BASE, 0, RNG_CMD, 0 },
-		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD, 0 },
-		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD, 0 },
-		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD, 0 },
-		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD, 4096 },
+		{ "count 0", 0, RAM_BASE, 0, RNG_CMD, 0, false },
+		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD, 0, false },
+		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD, 0, false },
+		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD, 0, false },
+		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD, 4096, true },
 		{ "generator to device", 0, RAM_BASE, 4096,
-		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM, 0 },
-		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100, 0 },
+		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM, 0, false },
+		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100, 0, false },
 		{ "buffer below window", 0x3ffff, RAM_BASE, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer past window", 0x40ff0, RAM_BASE, 17,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer count huge", 0x40000, RAM_BASE, ~0ull,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0 },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer from bad RAM", 0x10, 0x40000, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0 },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0, true },
+		{ "buffer to RAM wraps", 0x40000, ~0ull - 10, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0,
+		  false },
+		{ "buffer from RAM wraps", ~0ull - 10, 0x40000, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0, false },
+		{ "buffer to RAM reaches 2^64", 0x40000, ~0ull - 99, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0,
+		  false },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad_dma *b = &bad[i];
@@ -723,9 +737,10 @@ static void test_dma_invalid(void)
 		edu_rng_gen_seed(&g, 5);
 		edu_rng_gen_skip(&g, b->skip);
 		memset(ram, 0xa5, 8192);
+		dma_calls = 0;
 		dma(&c, b->src, b->dst, b->count, b->cmd);
 		next = rd(&c, EDU_RNG_REG_RANDOM);
-		ok = errors_logged == 1 &&
+		ok = errors_logged == 1 && !dma_calls == !b->bus &&
 		     (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
 		     rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
 		     ram[0] == 0xa5 && ram[8191] == 0xa5 &&
