@@ -764,6 +764,15 @@ bool edu_rng_core_state_valid(const EduRngCore *c)
         (c->fault & ~EDU_RNG_FAULT_MASK)) {
         return false;
     }
+    /*
+     * Faults come from the FAULT register, which only a device with
+     * fault-injection=on has: a destination without it could neither
+     * show them nor clear them, and a hung command (FAULT_HANG, or a
+     * transfer that died under FAULT_GONE) would stay BUSY for good.
+     */
+    if (!c->fault_injection && (c->fault || c->hung)) {
+        return false;
+    }
     /* only a hung command (an injected fault) is saved while busy */
     if (c->hung) {
         return (c->status & EDU_RNG_STATUS_BUSY) &&

@@ -795,6 +795,24 @@ static void test_state_valid(void)
 	check(edu_rng_core_state_valid(&c), "fresh state is valid");
 	c.gen.used = 65;
 	check(!edu_rng_core_state_valid(&c), "migrated state with used > 64 rejected");
+
+	/* saved with fault-injection=on, loaded where it is off */
+	core_new(&c);
+	c.fault = EDU_RNG_FAULT_LOST_IRQ;
+	check(!edu_rng_core_state_valid(&c),
+	      "FAULT set without fault-injection rejected");
+	c.fault_injection = true;
+	check(edu_rng_core_state_valid(&c),
+	      "FAULT set with fault-injection accepted");
+	c.fault = 0;
+	c.hung = true;
+	c.status = EDU_RNG_STATUS_BUSY;
+	c.dma_cmd = RNG_CMD;
+	check(edu_rng_core_state_valid(&c),
+	      "a hung command with fault-injection accepted");
+	c.fault_injection = false;
+	check(!edu_rng_core_state_valid(&c),
+	      "a hung command without fault-injection rejected");
 }
 
 int main(void)
