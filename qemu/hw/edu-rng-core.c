@@ -343,6 +343,11 @@ static uint32_t write_stream(EduRngCore *c, EduRngGen *g, const uint8_t *made,
     const uint8_t *p = chunk;
     uint32_t done = 0, n;
 
+    if (c->fault & EDU_RNG_FAULT_NO_WRITE) {
+        /* done as far as the guest can tell; the bytes are lost */
+        edu_rng_gen_skip(g, count);
+        return count;
+    }
     while (done < count) {
         n = count - done < GEN_CHUNK ? count - done : GEN_CHUNK;
         if (made) {
@@ -749,6 +754,18 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
         core_set_irq(c, c->irq_status | (uint32_t)val);
         return;
     case EDU_RNG_REG_IRQ_ACK:
+        if (c->fault & EDU_RNG_FAULT_IRQ_STUCK) {
+            /*
+             * A cause that will not clear: each ack signals the pending
+             * causes again, so a driver that acks in its handler gets an
+             * interrupt storm with MSI as with INTx (whose line simply
+             * stays up).
+             */
+            if (c->irq_status) {
+                c->ops->irq_update(c->opaque, 0, c->irq_status);
+            }
+            return;
+        }
         core_set_irq(c, c->irq_status & ~(uint32_t)val);
         return;
     }

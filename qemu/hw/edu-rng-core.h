@@ -53,7 +53,9 @@
 #define EDU_RNG_FAULT_SLOW      (1u << 5) /* take 200 ms */
 #define EDU_RNG_FAULT_SPURIOUS  (1u << 6) /* raise DMA_DONE now; not kept */
 #define EDU_RNG_FAULT_GONE      (1u << 7) /* answer nothing, as if pulled */
-#define EDU_RNG_FAULT_MASK      0xffu
+#define EDU_RNG_FAULT_NO_WRITE  (1u << 8) /* complete, write nothing */
+#define EDU_RNG_FAULT_IRQ_STUCK (1u << 9) /* IRQ_ACK clears nothing */
+#define EDU_RNG_FAULT_MASK      0x3ffu
 #define EDU_RNG_FAULT_SLOW_NS   200000000ull
 
 #define EDU_RNG_CTRL_RESET      (1u << 0) /* reset the whole device */
@@ -106,7 +108,11 @@ typedef struct EduRngCoreOps {
     bool (*dma_read)(void *opaque, uint64_t addr, void *buf, uint32_t len);
     bool (*dma_write)(void *opaque, uint64_t addr, const void *buf,
                       uint32_t len);
-    /* IRQ_STATUS went from old to new */
+    /*
+     * IRQ_STATUS went from old to new.  An old of 0 with new causes that
+     * were pending already signals them again (a new MSI message; INTx
+     * stays asserted): FAULT_GONE's return, acks under FAULT_IRQ_STUCK.
+     */
     void (*irq_update)(void *opaque, uint32_t old, uint32_t new_status);
     /* fill buf with host entropy */
     void (*get_entropy)(void *opaque, void *buf, size_t len);

@@ -17,6 +17,7 @@ static uint8_t ram[RAM_SIZE];
 static uint8_t ahead[DMA_MAX], check_buf[DMA_MAX];
 static uint32_t irq_level;
 static int scheduled;
+static const EduRngCore *cur;
 
 static bool in_ram(uint64_t addr, uint32_t len)
 {
@@ -34,6 +35,12 @@ static bool f_read(void *o, uint64_t addr, void *buf, uint32_t len)
 
 static bool f_write(void *o, uint64_t addr, const void *buf, uint32_t len)
 {
+	const uint8_t *p = buf;
+
+	/* under FAULT_NO_WRITE only EDU buffer transfers write */
+	if ((cur->fault & EDU_RNG_FAULT_NO_WRITE) &&
+	    (p < cur->dma_buf || p >= cur->dma_buf + sizeof(cur->dma_buf)))
+		abort();
 	if (!in_ram(addr, len))
 		return false;
 	memcpy(ram + (addr - RAM_BASE), buf, len);
@@ -78,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	irq_level = 0;
 	scheduled = 0;
+	cur = &c;
 	edu_rng_core_init(&c, &ops, NULL, DMA_MAX);
 	if (size && data[0] & 1) {
 		c.dma_latency_ns = 1000;
@@ -100,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int sizes[] = { 1, 2, 4, 8 };
 		unsigned int sz = sizes[op[1] & 3];
 		uint64_t val;
+		uint32_t irq_before = c.irq_status;
+		bool stuck = c.fault & EDU_RNG_FAULT_IRQ_STUCK;
 
 		memcpy(&val, op + 4, 8);
 		/* keep DMA addresses near the fake RAM often enough */
@@ -131,6 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((c.pending || c.hung) != !!(c.status & EDU_RNG_STATUS_BUSY))
 			abort();
 		if (c.xfer > DMA_MAX + EDU_RNG_BUF_SIZE || c.gen.used > 64)
+			abort();
+		/* under FAULT_IRQ_STUCK an ack clears nothing */
+		if (stuck && op[0] % 5 != 0 && op[0] % 5 < 3 &&
+		    addr == EDU_RNG_REG_IRQ_ACK && c.irq_status != irq_before)
 			abort();
 	}
 	/* what migration relies on: once flushed, the state loads back */

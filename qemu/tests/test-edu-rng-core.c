@@ -550,7 +550,7 @@ static void test_faults(void)
 	      (irq_level & EDU_RNG_IRQ_DMA_DONE),
 	      "FAULT_SPURIOUS raises DMA_DONE once and is not kept");
 	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
-	wr(&c, EDU_RNG_REG_FAULT, 0x100);
+	wr(&c, EDU_RNG_REG_FAULT, 0x400);
 	check(errors_logged == 1, "FAULT reserved bits are a logged error");
 
 	v = irq_updates;
@@ -672,6 +672,96 @@ static void test_dma_fail_no_repeat(void)
 			 path[i]);
 		check(ok, what);
 	}
+}
+
+/*
+ * FAULT_NO_WRITE: a generator transfer completes as usual but writes
+ * nothing; the stream goes on past its bytes.  On every path.
+ */
+static void test_fault_no_write(void)
+{
+	static uint8_t ahead[1u << 20], want[32768];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 17);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+		bool ok;
+
+		core_new(&c);
+		c.fault_injection = true;
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		seed(&c, 17);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		edu_rng_core_dma_complete(&c);
+		ok = took_done(&c) && !memcmp(ram, want, 4096);
+		wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_NO_WRITE);
+		memset(ram, 0xa5, 8192);
+		dma_calls = 0;
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && !dma_calls && ram[0] == 0xa5 && ram[4095] == 0xa5 &&
+		     rd(&c, EDU_RNG_REG_XFER) == 4096 && irq_level &&
+		     took_done(&c) && !busy(&c) &&
+		     !(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR);
+		wr(&c, EDU_RNG_REG_FAULT, 0);
+		edu_rng_core_dma_complete(&c);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && took_done(&c) && !memcmp(ram, want + 8192, 4096);
+		snprintf(what, sizeof(what),
+			 "FAULT_NO_WRITE (%s): DMA_DONE, XFER, nothing written, bytes lost",
+			 path[i]);
+		check(ok, what);
+	}
+}
+
+/*
+ * FAULT_IRQ_STUCK: IRQ_ACK clears nothing and signals the pending causes
+ * again, each time; clearing the fault makes acks work; a reset clears it.
+ */
+static void test_fault_irq_stuck(void)
+{
+	unsigned int n;
+	EduRngCore c;
+
+	core_new(&c);
+	c.fault_injection = true;
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_IRQ_STUCK);
+	n = irq_updates;
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+	check(irq_updates == n && irq_level == 0,
+	      "FAULT_IRQ_STUCK: an ack with nothing pending signals nothing");
+	dma(&c, 0, RAM_BASE, 64, RNG_CMD);
+	check(irq_level == EDU_RNG_IRQ_DMA_DONE && irq_updates == n + 1,
+	      "FAULT_IRQ_STUCK: the transfer raises DMA_DONE");
+	for (int i = 0; i < 3; i++)
+		wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      irq_level == EDU_RNG_IRQ_DMA_DONE && irq_updates == n + 4,
+	      "FAULT_IRQ_STUCK: each ack clears nothing, signals again");
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == 0 && irq_level == 0,
+	      "FAULT_IRQ_STUCK cleared: the next ack clears");
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_IRQ_STUCK);
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, EDU_RNG_IRQ_DMA_ERROR);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	check(rd(&c, EDU_RNG_REG_FAULT) == 0 && irq_level == 0 &&
+	      !rd(&c, EDU_RNG_REG_IRQ_STATUS),
+	      "CTRL.RESET clears FAULT_IRQ_STUCK and the causes");
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, EDU_RNG_IRQ_DMA_DONE);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(irq_level == 0, "after the reset acks clear again");
 }
 
 static void test_dma_buffer(void)
@@ -831,6 +921,8 @@ int main(void)
 	test_dma_latency();
 	test_gen_ahead();
 	test_faults();
+	test_fault_no_write();
+	test_fault_irq_stuck();
 	test_dma_invalid();
 	test_bad_access();
 	test_state_valid();
