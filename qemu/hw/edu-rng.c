@@ -29,8 +29,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
 struct EduRngState {
     PCIDevice pdev;
     MemoryRegion mmio;
-    QEMUTimer dma_timer;        /* ends delayed generator transfers */
-    QEMUBH *dma_bh;             /* ends the others */
+    QEMUTimer dma_timer;        /* delays dma_bh for dma-latency-ns */
+    QEMUBH *dma_bh;             /* ends transfers, guarded */
     EduRngCore core;
 
     /* properties */
@@ -100,11 +100,25 @@ static void edu_rng_schedule(void *opaque, uint64_t ns)
     }
 }
 
-static void edu_rng_dma_timer(void *opaque)
+static void edu_rng_dma_bh(void *opaque)
 {
     EduRngState *s = opaque;
 
     edu_rng_core_dma_complete(&s->core);
+}
+
+/*
+ * The timer only schedules the bottom half: a transfer aimed at our own
+ * BAR0 must meet the device's reentrancy guard, which QEMU engages around
+ * guarded bottom halves (and MMIO), not around timers.  Run from the
+ * timer, its DMA would write our registers in the middle of completing
+ * (CTRL.RESET included).
+ */
+static void edu_rng_dma_timer(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    qemu_bh_schedule(s->dma_bh);
 }
 
 static const EduRngCoreOps edu_rng_core_ops = {
@@ -173,7 +187,7 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.can_delay = true;
     s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
-    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_timer, s,
+    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
     memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
                           "edu-rng-mmio", EDU_RNG_BAR_SIZE);
