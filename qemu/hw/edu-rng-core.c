@@ -254,15 +254,21 @@ static void core_set_irq(EduRngCore *c, uint32_t irq_status)
     }
 }
 
-static void core_host_key(EduRngCore *c)
+/* Key @g from host entropy */
+static void gen_host_key(EduRngCore *c, EduRngGen *g)
 {
     uint8_t key[40];
     uint64_t nonce;
 
     c->ops->get_entropy(c->opaque, key, sizeof(key));
     nonce = ld_le32(key + 32) | (uint64_t)ld_le32(key + 36) << 32;
-    edu_rng_gen_key(&c->gen, key, nonce);
+    edu_rng_gen_key(g, key, nonce);
     memset(key, 0, sizeof(key));
+}
+
+static void core_host_key(EduRngCore *c)
+{
+    gen_host_key(c, &c->gen);
     c->status &= ~EDU_RNG_STATUS_SEEDED;
 }
 
@@ -392,6 +398,7 @@ static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
     c->pend_dst = c->dma_dst;
     c->pend_count = generator_count(c);
     c->pend_gen = c->gen;
+    c->pend_seeded = c->status & EDU_RNG_STATUS_SEEDED;
     edu_rng_gen_skip(&c->gen, c->pend_count);
     c->pending = true;
     c->ops->schedule(c->opaque, ns);
@@ -774,10 +781,21 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
                addr);
 }
 
+/* Is the delayed transfer one this device could have started? */
+static bool pending_valid(const EduRngCore *c)
+{
+    return c->can_delay && !c->hung && !(c->fault & EDU_RNG_FAULT_GONE) &&
+           (c->status & EDU_RNG_STATUS_BUSY) &&
+           (c->dma_cmd & EDU_RNG_DMA_START) &&
+           (c->dma_cmd & EDU_RNG_DMA_RNG) &&
+           c->pend_count <= c->dma_max &&
+           c->pend_dst + c->pend_count > c->pend_dst &&
+           c->pend_gen.used <= sizeof(c->pend_gen.block);
+}
+
 bool edu_rng_core_state_valid(const EduRngCore *c)
 {
-    /* a pending transfer completes before the state is saved */
-    if (c->pending || c->gen.used > sizeof(c->gen.block) ||
+    if (c->gen.used > sizeof(c->gen.block) ||
         (c->fault & ~EDU_RNG_FAULT_MASK)) {
         return false;
     }
@@ -790,11 +808,41 @@ bool edu_rng_core_state_valid(const EduRngCore *c)
     if (!c->fault_injection && (c->fault || c->hung)) {
         return false;
     }
-    /* only a hung command (an injected fault) is saved while busy */
+    /* a delayed transfer migrates, and completes on the destination */
+    if (c->pending) {
+        return pending_valid(c) &&
+               !(c->status & ~(EDU_RNG_STATUS_BUSY | EDU_RNG_STATUS_ERROR |
+                               EDU_RNG_STATUS_SEEDED));
+    }
+    /* else only a hung command (an injected fault) is saved while busy */
     if (c->hung) {
         return (c->status & EDU_RNG_STATUS_BUSY) &&
                (c->dma_cmd & EDU_RNG_DMA_START);
     }
     return !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
            !(c->dma_cmd & EDU_RNG_DMA_START);
+}
+
+/*
+ * Restored state may run on more than one machine: a snapshot loaded
+ * twice, or a VM cloned from one migration stream.  A seeded stream is
+ * the guest's to repeat and continues exactly.  A host-entropy one must
+ * not: every destination re-keys from its own entropy, so no two
+ * produce the same bytes, and none produces what the source went on to
+ * produce (after a failed migration, or a snapshot taken while running).
+ * That covers a delayed transfer still pending: its bytes are generated
+ * when it completes, from pend_gen, so re-keying pend_gen is enough;
+ * it keeps its place before gen's bytes in the guest's eyes.  Bytes
+ * made ahead are not migrated at all: they are the source's.
+ */
+void edu_rng_core_post_load(EduRngCore *c)
+{
+    c->ahead_len = 0;
+    c->ahead_want = 0;
+    if (!(c->status & EDU_RNG_STATUS_SEEDED)) {
+        core_host_key(c);
+    }
+    if (c->pending && !c->pend_seeded) {
+        gen_host_key(c, &c->pend_gen);
+    }
 }

@@ -133,9 +133,14 @@ typedef struct EduRngCore {
     uint8_t *ahead;             /* dma_max bytes generated ahead, or NULL */
     bool fault_injection;       /* the FAULT register is there */
 
-    /* a delayed generator transfer: placed in the stream, not yet written */
+    /*
+     * A delayed generator transfer: placed in the stream, not yet
+     * written.  Migrated (and completed on the destination), never
+     * completed while the VM is stopped.
+     */
     bool pending;
     EduRngGen pend_gen;         /* the stream at the transfer's start */
+    bool pend_seeded;           /* pend_gen is a seeded stream */
 
     /*
      * The next ahead_len bytes of the stream from ahead_gen on, made
@@ -173,7 +178,16 @@ void edu_rng_core_dma_complete(EduRngCore *c);
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
                         unsigned size);
-/* Check state restored by migration; false if it is inconsistent */
+/*
+ * Check state restored by migration, into a device of this one's
+ * configuration; false if it is inconsistent
+ */
 bool edu_rng_core_state_valid(const EduRngCore *c);
+/*
+ * After a valid state was restored: re-key host-entropy streams, drop
+ * bytes made ahead.  A pending transfer is then to be completed through
+ * edu_rng_core_dma_complete() once the VM runs.
+ */
+void edu_rng_core_post_load(EduRngCore *c);
 
 #endif

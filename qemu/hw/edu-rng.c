@@ -228,8 +228,11 @@ static int edu_rng_post_load(void *opaque, int version_id)
 {
     EduRngState *s = opaque;
 
-    s->core.ahead_len = 0;
-    return edu_rng_core_state_valid(&s->core) ? 0 : -EINVAL;
+    if (!edu_rng_core_state_valid(&s->core)) {
+        return -EINVAL;
+    }
+    edu_rng_core_post_load(&s->core);
+    return 0;
 }
 
 static const VMStateDescription vmstate_edu_rng = {

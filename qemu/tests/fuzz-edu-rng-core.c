@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: random MMIO reads and writes, DMA requests, delayed
- * completions and resets against the edu-rng device core, under ASan and
- * UBSan.  Besides "no crash, no sanitizer report" it checks invariants a
+ * completions, resets and loads against the edu-rng device core, under
+ * ASan and UBSan.  Besides "no crash, no sanitizer report" it checks invariants a
  * guest relies on.  Each input is a list of 12-byte operations.
  */
 
@@ -129,8 +129,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			if (op[1] == 0xff)
 				edu_rng_core_reset(&c);
+			/* saved and loaded back, as migration does */
+			if (op[1] == 0xfe)
+				edu_rng_core_post_load(&c);
 			break;
 		}
+		/* what migration relies on: any state loads back */
+		if (!edu_rng_core_state_valid(&c))
+			abort();
 		/*
 		 * What a guest relies on.  The line follows IRQ_STATUS, but
 		 * for causes FAULT_LOST_IRQ set without signalling them.
@@ -147,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    addr == EDU_RNG_REG_IRQ_ACK && c.irq_status != irq_before)
 			abort();
 	}
-	/* what migration relies on: once flushed, the state loads back */
+	/* and once flushed too */
 	edu_rng_core_dma_complete(&c);
 	if (!edu_rng_core_state_valid(&c))
 		abort();

@@ -230,6 +230,7 @@ static void test_skip(void)
 static void core_new(EduRngCore *c)
 {
 	edu_rng_core_init(c, &ops, NULL, 1u << 20);
+	irq_level = 0;	/* a new device, its line down */
 	errors_logged = 0;
 }
 
@@ -905,6 +906,207 @@ static void test_state_valid(void)
 	      "a hung command without fault-injection rejected");
 }
 
+/*
+ * Migration, as edu-rng.c does it: a fresh destination of the same
+ * configuration gets the fields of vmstate_edu_rng, and those of its
+ * pending-DMA subsection when a transfer is pending; post_load checks
+ * and then re-keys.  Keep the field lists in step with edu-rng.c.
+ */
+static bool migrate(EduRngCore *d, const EduRngCore *s)
+{
+	core_new(d);
+	d->dma_latency_ns = s->dma_latency_ns;
+	d->async_dma = s->async_dma;
+	d->can_delay = s->can_delay;
+	d->fault_injection = s->fault_injection;
+	d->ahead = s->ahead;	/* the destination's own buffer, in QEMU */
+	d->gen = s->gen;
+	d->seed_hi = s->seed_hi;
+	d->status = s->status;
+	d->irq_status = s->irq_status;
+	d->xfer = s->xfer;
+	d->dma_src = s->dma_src;
+	d->dma_dst = s->dma_dst;
+	d->dma_count = s->dma_count;
+	d->dma_cmd = s->dma_cmd;
+	memcpy(d->dma_buf, s->dma_buf, sizeof(d->dma_buf));
+	d->fault = s->fault;
+	d->hung = s->hung;
+	if (s->pending) {
+		d->pending = true;
+		d->pend_gen = s->pend_gen;
+		d->pend_seeded = s->pend_seeded;
+		d->pend_dst = s->pend_dst;
+		d->pend_count = s->pend_count;
+	}
+	if (!edu_rng_core_state_valid(d))
+		return false;
+	edu_rng_core_post_load(d);
+	return true;
+}
+
+/*
+ * A delayed transfer pending at the save migrates: nothing reaches guest
+ * memory before the destination completes it, and with a seed it gets
+ * exactly the bytes the source would have written.
+ */
+static void test_migrate_pending(void)
+{
+	static uint8_t want[16384];
+	EduRngCore c, d;
+	EduRngGen g;
+	bool ok;
+
+	edu_rng_gen_seed(&g, 23);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000000;
+	seed(&c, 23);
+	rd(&c, EDU_RNG_REG_RANDOM);
+	memset(ram, 0, 8192);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	ok = migrate(&d, &c);
+	check(ok && busy(&d) && !ram[0] && !ram[4095] && !irq_level,
+	      "migrate: a pending transfer loads, nothing written yet");
+	edu_rng_core_dma_complete(&d);
+	check(ok && !memcmp(ram, want + 4, 4096) && took_done(&d) &&
+	      rd(&d, EDU_RNG_REG_XFER) == 4096 && !busy(&d),
+	      "migrate: the destination completes it with the seed's bytes");
+	check(ok && rd(&d, EDU_RNG_REG_RANDOM) == ld_le32(want + 4100),
+	      "migrate: and the seeded stream goes on exactly after it");
+
+	/* seeded meanwhile: the transfer's bytes were host entropy */
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000000;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	seed(&c, 23);
+	ok = migrate(&d, &c);
+	check(ok && d.pending && !d.pend_seeded &&
+	      memcmp(d.pend_gen.key, c.pend_gen.key, sizeof(c.pend_gen.key)) &&
+	      rd(&d, EDU_RNG_REG_RANDOM) == ld_le32(want),
+	      "migrate: a pending host-entropy transfer is re-keyed, the seed kept");
+
+	/* unseeded meanwhile: the transfer's bytes were the seed's */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	seed(&c, 23);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_UNSEED);
+	ok = migrate(&d, &c);
+	memset(ram, 0, 4096);
+	edu_rng_core_dma_complete(&d);
+	check(ok && !memcmp(ram, want, 4096) && took_done(&d),
+	      "migrate: a pending seeded transfer completes exactly after UNSEED");
+}
+
+/*
+ * Host entropy: two destinations restored from one state, and the source
+ * going on, produce three different streams, pending transfers included;
+ * bytes made ahead on the source are never delivered by a destination.
+ */
+static void test_migrate_host_entropy(void)
+{
+	static uint8_t ahead[3][1u << 20], out[3][4096];
+	EduRngCore c, d1, d2;
+	uint32_t r[3];
+	bool ok;
+
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000;
+	rd(&c, EDU_RNG_REG_RANDOM);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	ok = migrate(&d1, &c) && migrate(&d2, &c);
+	edu_rng_core_dma_complete(&c);
+	memcpy(out[0], ram, 4096);
+	edu_rng_core_dma_complete(&d1);
+	memcpy(out[1], ram, 4096);
+	edu_rng_core_dma_complete(&d2);
+	memcpy(out[2], ram, 4096);
+	check(ok && memcmp(out[0], out[1], 4096) &&
+	      memcmp(out[0], out[2], 4096) && memcmp(out[1], out[2], 4096),
+	      "host entropy: a pending transfer differs on each destination");
+	r[0] = rd(&c, EDU_RNG_REG_RANDOM);
+	r[1] = rd(&d1, EDU_RNG_REG_RANDOM);
+	r[2] = rd(&d2, EDU_RNG_REG_RANDOM);
+	check(r[0] != r[1] && r[0] != r[2] && r[1] != r[2],
+	      "host entropy: RANDOM differs on each destination and the source");
+
+	/* gen-ahead: the source has the next transfer's bytes made */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	c.ahead = ahead[0];
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	ok = c.ahead_len == 4096 && migrate(&d1, &c) && d1.ahead_len == 0;
+	d1.ahead = ahead[1];
+	dma(&d1, 0, RAM_BASE, 4096, RNG_CMD);
+	memcpy(out[1], ram, 4096);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(ok && memcmp(out[1], ram, 4096) && memcmp(out[1], ahead[0], 4096),
+	      "host entropy: the source's bytes made ahead stay on the source");
+
+	/* a seeded state with bytes made ahead continues exactly */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	c.ahead = ahead[0];
+	seed(&c, 29);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	ok = migrate(&d1, &c);
+	d1.ahead = ahead[1];
+	dma(&d1, 0, RAM_BASE, 4096, RNG_CMD);
+	memcpy(out[1], ram, 4096);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(ok && !memcmp(out[1], ram, 4096),
+	      "seeded: source and destination give the same next transfer");
+}
+
+/* States no device of this configuration can be in are refused. */
+static void test_state_valid_pending(void)
+{
+	EduRngCore c, d;
+
+	core_new(&c);
+	c.can_delay = true;
+	c.fault_injection = true;
+	c.dma_latency_ns = 1000;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(c.pending && edu_rng_core_state_valid(&c),
+	      "a pending transfer is a valid state");
+	d = c;
+	d.pend_count = (1u << 20) + 1;
+	check(!edu_rng_core_state_valid(&d),
+	      "a pending transfer above DMA_MAX rejected");
+	d = c;
+	d.can_delay = false;
+	check(!edu_rng_core_state_valid(&d),
+	      "a pending transfer where none can be delayed rejected");
+	d = c;
+	d.hung = true;
+	check(!edu_rng_core_state_valid(&d), "pending and hung rejected");
+	d = c;
+	d.status &= ~EDU_RNG_STATUS_BUSY;
+	check(!edu_rng_core_state_valid(&d), "pending, not BUSY rejected");
+	d = c;
+	d.fault = EDU_RNG_FAULT_GONE;
+	check(!edu_rng_core_state_valid(&d), "pending under FAULT_GONE rejected");
+	d = c;
+	d.pend_gen.used = 65;
+	check(!edu_rng_core_state_valid(&d), "pending, used > 64 rejected");
+	d = c;
+	d.pend_dst = ~0ull - 100;
+	check(!edu_rng_core_state_valid(&d), "pending range that wraps rejected");
+	d = c;
+	d.pending = false;
+	check(!edu_rng_core_state_valid(&d), "BUSY with nothing running rejected");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -926,6 +1128,9 @@ int main(void)
 	test_dma_invalid();
 	test_bad_access();
 	test_state_valid();
+	test_state_valid_pending();
+	test_migrate_pending();
+	test_migrate_host_entropy();
 	printf("1..%u\n", tests);
 	printf("# %u passed, %u failed\n", tests - failures, failures);
 	return failures ? 1 : 0;
