@@ -172,7 +172,8 @@ void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
 void edu_rng_core_reset(EduRngCore *c);
 /*
  * End a delayed generator transfer, and generate ahead (see
- * EduRngCoreOps.schedule)
+ * EduRngCoreOps.schedule).  It writes guest memory and raises
+ * interrupts: the device calls it only while the VM runs.
  */
 void edu_rng_core_dma_complete(EduRngCore *c);
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
