@@ -115,6 +115,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* keep DMA addresses near the fake RAM often enough */
 		if ((op[1] & 0x70) == 0x10)
 			val = RAM_BASE + (val % (RAM_SIZE + 64));
+		/*
+		 * and small values often enough: FAULT, CTRL and IRQ bits,
+		 * which a random 32-bit value almost never has alone
+		 */
+		if ((op[1] & 0x70) == 0x20)
+			val &= EDU_RNG_FAULT_MASK | EDU_RNG_IRQ_DMA_ERROR;
 		switch (op[0] % 5) {
 		case 0:
 			edu_rng_core_read(&c, addr, sz);
