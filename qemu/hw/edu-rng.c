@@ -205,7 +205,11 @@ static void edu_rng_vm_state_change(void *opaque, bool running,
         edu_rng_resume_dma(s);
         return;
     }
-    /* keep the delay left, to re-arm (or migrate) */
+    /*
+     * Keep the delay left, to re-arm (or migrate); none if the timer has
+     * fired, whatever a pre_save while running may have left here.
+     */
+    s->dma_left_ns = 0;
     if (timer_pending(&s->dma_timer)) {
         int64_t left = timer_expire_time_ns(&s->dma_timer) -
                        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
