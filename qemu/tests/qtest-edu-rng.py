@@ -10,7 +10,8 @@ the virtual clock) and QMP.  What the core's unit tests cannot see:
   - nothing is written, no interrupt raised, while the VM is stopped;
     the transfer completes after cont;
   - a transfer pending at migration completes on the destination with
-    the seed's bytes, and not on the source.
+    the seed's bytes, and not on the source;
+  - two VMs restored from one host-entropy state produce different bytes.
 
 Usage: qtest-edu-rng.py QEMU EDU_RNG_STREAM      (output is TAP)
 """
@@ -202,6 +203,32 @@ def main():
     check(r == int.from_bytes(want[4096:4100], "little"),
           "destination: the seeded stream goes on after the transfer")
     dst.quit()
+
+    # 4. one host-entropy state restored twice: two different streams
+    state = os.path.join(tmp, "state-host")
+    src = Vm(qemu, tmp, "hsrc", "msi=off")
+    src.setup()
+    src.rd("RANDOM")
+    src.qmp("stop")
+    src.qmp("migrate", uri="exec:cat > " + state)
+    for _ in range(200):
+        if src.qmp("query-migrate")["return"].get("status") == "completed":
+            break
+        time.sleep(0.05)
+    src.quit()
+    got = []
+    for name in ("clone1", "clone2"):
+        vm = Vm(qemu, tmp, name, "msi=off",
+                ["-incoming", "exec:cat " + state])
+        for _ in range(200):
+            if vm.qmp("query-status")["return"]["status"] != "inmigrate":
+                break
+            time.sleep(0.05)
+        vm.qmp("cont")
+        got.append([vm.rd("RANDOM") for _ in range(4)])
+        vm.quit()
+    check(got[0] != got[1],
+          "host entropy: two VMs restored from one state differ")
 
     print("1..%d" % tests)
     return 1 if failures else 0
