@@ -788,6 +788,7 @@ static bool pending_valid(const EduRngCore *c)
            (c->status & EDU_RNG_STATUS_BUSY) &&
            (c->dma_cmd & EDU_RNG_DMA_START) &&
            (c->dma_cmd & EDU_RNG_DMA_RNG) &&
+           (c->dma_cmd & EDU_RNG_DMA_TO_RAM) &&
            c->pend_count <= c->dma_max &&
            c->pend_dst + c->pend_count > c->pend_dst &&
            c->pend_gen.used <= sizeof(c->pend_gen.block);

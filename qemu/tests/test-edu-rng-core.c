@@ -1103,6 +1103,10 @@ static void test_state_valid_pending(void)
 	d.pend_dst = ~0ull - 100;
 	check(!edu_rng_core_state_valid(&d), "pending range that wraps rejected");
 	d = c;
+	d.dma_cmd &= ~EDU_RNG_DMA_TO_RAM;
+	check(!edu_rng_core_state_valid(&d),
+	      "pending, command without TO_RAM rejected");
+	d = c;
 	d.pending = false;
 	check(!edu_rng_core_state_valid(&d), "BUSY with nothing running rejected");
 }
