@@ -254,15 +254,21 @@ static void core_set_irq(EduRngCore *c, uint32_t irq_status)
     }
 }
 
-static void core_host_key(EduRngCore *c)
+/* Key @g from host entropy */
+static void gen_host_key(EduRngCore *c, EduRngGen *g)
 {
     uint8_t key[40];
     uint64_t nonce;
 
     c->ops->get_entropy(c->opaque, key, sizeof(key));
     nonce = ld_le32(key + 32) | (uint64_t)ld_le32(key + 36) << 32;
-    edu_rng_gen_key(&c->gen, key, nonce);
+    edu_rng_gen_key(g, key, nonce);
     memset(key, 0, sizeof(key));
+}
+
+static void core_host_key(EduRngCore *c)
+{
+    gen_host_key(c, &c->gen);
     c->status &= ~EDU_RNG_STATUS_SEEDED;
 }
 
@@ -323,28 +329,60 @@ static uint32_t generator_count(EduRngCore *c)
     return c->fault & EDU_RNG_FAULT_SHORT ? c->dma_count / 2 : c->dma_count;
 }
 
+/*
+ * Write @count bytes of @g's stream, or with @made the bytes made ahead
+ * from @g on, to guest memory at @dst, GEN_CHUNK bytes at a time, and stop
+ * at the first chunk that fails.  QEMU goes on past a bus error, one
+ * access of at most 8 bytes after another, so a single failing write of
+ * 16 MiB would keep QEMU busy with millions of accesses under its global
+ * lock; a failing chunk costs at most 1024.
+ *
+ * Whatever happens, @g ends past all @count bytes: a chunk that fails may
+ * still have reached guest memory in part (RAM before a hole, an IOMMU
+ * mapping that ends), and a byte the guest may have seen must never be
+ * handed out again.  Returns the bytes of the chunks written in full.
+ */
+static uint32_t write_stream(EduRngCore *c, EduRngGen *g, const uint8_t *made,
+                             uint64_t dst, uint32_t count)
+{
+    uint8_t chunk[GEN_CHUNK];
+    const uint8_t *p = chunk;
+    uint32_t done = 0, n;
+
+    if (c->fault & EDU_RNG_FAULT_NO_WRITE) {
+        /* done as far as the guest can tell; the bytes are lost */
+        edu_rng_gen_skip(g, count);
+        return count;
+    }
+    while (done < count) {
+        n = count - done < GEN_CHUNK ? count - done : GEN_CHUNK;
+        if (made) {
+            p = made + done;
+        } else {
+            edu_rng_gen_fill(g, chunk, n);
+        }
+        if (!c->ops->dma_write(c->opaque, dst + done, p, n)) {
+            core_error(c, "DMA write to 0x%" PRIx64 " failed", dst + done);
+            if (!made) {
+                edu_rng_gen_skip(g, count - done - n);
+            }
+            break;
+        }
+        done += n;
+    }
+    if (made) {
+        edu_rng_gen_skip(g, count);
+    }
+    return done;
+}
+
 /* Generator -> guest RAM at dma_dst, now */
 static bool dma_from_generator(EduRngCore *c)
 {
-    uint8_t chunk[GEN_CHUNK];
-    EduRngGen saved;
-    uint64_t dst = c->dma_dst, count = generator_count(c);
-    uint32_t n;
+    uint32_t count = generator_count(c);
 
-    while (c->xfer < count) {
-        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
-        saved = c->gen;
-        edu_rng_gen_fill(&c->gen, chunk, n);
-        if (!c->ops->dma_write(c->opaque, dst + c->xfer, chunk, n)) {
-            /* the stream advances by the bytes delivered, XFER, only */
-            c->gen = saved;
-            core_error(c, "DMA write to 0x%" PRIx64 " failed",
-                       dst + c->xfer);
-            return false;
-        }
-        c->xfer += n;
-    }
-    return true;
+    c->xfer = write_stream(c, &c->gen, NULL, c->dma_dst, count);
+    return c->xfer == count;
 }
 
 /*
@@ -360,6 +398,7 @@ static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
     c->pend_dst = c->dma_dst;
     c->pend_count = generator_count(c);
     c->pend_gen = c->gen;
+    c->pend_seeded = c->status & EDU_RNG_STATUS_SEEDED;
     edu_rng_gen_skip(&c->gen, c->pend_count);
     c->pending = true;
     c->ops->schedule(c->opaque, ns);
@@ -395,30 +434,14 @@ static void generate_ahead(EduRngCore *c)
     c->ahead_len = c->ahead_want;
 }
 
-/*
- * Generator -> guest RAM at dma_dst from the bytes made ahead.  As in
- * dma_from_generator(), the stream advances by the bytes delivered.
- */
+/* Generator -> guest RAM at dma_dst from the bytes made ahead */
 static bool dma_from_ahead(EduRngCore *c)
 {
-    uint64_t dst = c->dma_dst;
-    uint32_t count = generator_count(c), n;
-    bool ok = true;
+    uint32_t count = generator_count(c);
 
-    while (c->xfer < count) {
-        n = count - c->xfer < GEN_CHUNK ? count - c->xfer : GEN_CHUNK;
-        if (!c->ops->dma_write(c->opaque, dst + c->xfer, c->ahead + c->xfer,
-                               n)) {
-            core_error(c, "DMA write to 0x%" PRIx64 " failed",
-                       dst + c->xfer);
-            ok = false;
-            break;
-        }
-        c->xfer += n;
-    }
-    edu_rng_gen_skip(&c->gen, c->xfer);
+    c->xfer = write_stream(c, &c->gen, c->ahead, c->dma_dst, count);
     c->ahead_len = 0;
-    return ok;
+    return c->xfer == count;
 }
 
 static bool in_buffer(uint64_t addr, uint64_t count)
@@ -442,6 +465,12 @@ static bool dma_with_buffer(EduRngCore *c)
         core_error(c, "buffer DMA 0x%" PRIx64 "+%" PRIu64
                    " outside 0x%x..0x%x", dev, count, EDU_RNG_BUF_ADDR,
                    EDU_RNG_BUF_ADDR + EDU_RNG_BUF_SIZE);
+        return false;
+    }
+    /* as for generator transfers: the RAM range must not wrap */
+    if (ram + count < ram) {
+        core_error(c, "buffer DMA RAM range 0x%" PRIx64 "+%" PRIu64 " wraps",
+                   ram, count);
         return false;
     }
     buf = c->dma_buf + (dev - EDU_RNG_BUF_ADDR);
@@ -500,9 +529,9 @@ static void dma_run(EduRngCore *c)
         dma_finish(c, false);
     } else if (c->fault & EDU_RNG_FAULT_HANG) {
         c->hung = true;         /* BUSY until CTRL.ABORT or a reset */
-    } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->stage) {
+    } else if ((c->fault & EDU_RNG_FAULT_SLOW) && c->can_delay) {
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
-    } else if (c->dma_latency_ns && c->stage) {
+    } else if (c->dma_latency_ns && c->can_delay) {
         dma_from_generator_later(c, c->dma_latency_ns);
     } else if (c->ahead) {
         /*
@@ -516,7 +545,7 @@ static void dma_run(EduRngCore *c)
         }
         c->ahead_want = c->dma_count;
         c->ops->schedule(c->opaque, 0);
-    } else if (c->async_dma && c->stage) {
+    } else if (c->async_dma && c->can_delay) {
         dma_from_generator_later(c, 0);
     } else {
         dma_finish(c, dma_from_generator(c));
@@ -532,13 +561,10 @@ void edu_rng_core_dma_complete(EduRngCore *c)
         return;
     }
     c->pending = false;
-    edu_rng_gen_fill(&c->pend_gen, c->stage, c->pend_count);
-    ok = c->ops->dma_write(c->opaque, c->pend_dst, c->stage, c->pend_count);
-    if (ok) {
-        c->xfer = c->pend_count;
-    } else {
-        core_error(c, "DMA write to 0x%" PRIx64 " failed", c->pend_dst);
-    }
+    /* its bytes' place in the stream was taken at the start */
+    c->xfer = write_stream(c, &c->pend_gen, NULL, c->pend_dst,
+                           c->pend_count);
+    ok = c->xfer == c->pend_count;
     dma_finish(c, ok);
     generate_ahead(c);
 }
@@ -735,6 +761,18 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
         core_set_irq(c, c->irq_status | (uint32_t)val);
         return;
     case EDU_RNG_REG_IRQ_ACK:
+        if (c->fault & EDU_RNG_FAULT_IRQ_STUCK) {
+            /*
+             * A cause that will not clear: each ack signals the pending
+             * causes again, so a driver that acks in its handler gets an
+             * interrupt storm with MSI as with INTx (whose line simply
+             * stays up).
+             */
+            if (c->irq_status) {
+                c->ops->irq_update(c->opaque, 0, c->irq_status);
+            }
+            return;
+        }
         core_set_irq(c, c->irq_status & ~(uint32_t)val);
         return;
     }
@@ -743,18 +781,69 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
                addr);
 }
 
+/* Is the delayed transfer one this device could have started? */
+static bool pending_valid(const EduRngCore *c)
+{
+    return c->can_delay && !c->hung && !(c->fault & EDU_RNG_FAULT_GONE) &&
+           (c->status & EDU_RNG_STATUS_BUSY) &&
+           (c->dma_cmd & EDU_RNG_DMA_START) &&
+           (c->dma_cmd & EDU_RNG_DMA_RNG) &&
+           (c->dma_cmd & EDU_RNG_DMA_TO_RAM) &&
+           c->pend_count <= c->dma_max &&
+           c->pend_dst + c->pend_count > c->pend_dst &&
+           c->pend_gen.used <= sizeof(c->pend_gen.block);
+}
+
 bool edu_rng_core_state_valid(const EduRngCore *c)
 {
-    /* a pending transfer completes before the state is saved */
-    if (c->pending || c->gen.used > sizeof(c->gen.block) ||
+    if (c->gen.used > sizeof(c->gen.block) ||
         (c->fault & ~EDU_RNG_FAULT_MASK)) {
         return false;
     }
-    /* only a hung command (an injected fault) is saved while busy */
+    /*
+     * Faults come from the FAULT register, which only a device with
+     * fault-injection=on has: a destination without it could neither
+     * show them nor clear them, and a hung command (FAULT_HANG, or a
+     * transfer that died under FAULT_GONE) would stay BUSY for good.
+     */
+    if (!c->fault_injection && (c->fault || c->hung)) {
+        return false;
+    }
+    /* a delayed transfer migrates, and completes on the destination */
+    if (c->pending) {
+        return pending_valid(c) &&
+               !(c->status & ~(EDU_RNG_STATUS_BUSY | EDU_RNG_STATUS_ERROR |
+                               EDU_RNG_STATUS_SEEDED));
+    }
+    /* else only a hung command (an injected fault) is saved while busy */
     if (c->hung) {
         return (c->status & EDU_RNG_STATUS_BUSY) &&
                (c->dma_cmd & EDU_RNG_DMA_START);
     }
     return !(c->status & ~(EDU_RNG_STATUS_ERROR | EDU_RNG_STATUS_SEEDED)) &&
            !(c->dma_cmd & EDU_RNG_DMA_START);
+}
+
+/*
+ * Restored state may run on more than one machine: a snapshot loaded
+ * twice, or a VM cloned from one migration stream.  A seeded stream is
+ * the guest's to repeat and continues exactly.  A host-entropy one must
+ * not: every destination re-keys from its own entropy, so no two
+ * produce the same bytes, and none produces what the source went on to
+ * produce (after a failed migration, or a snapshot taken while running).
+ * That covers a delayed transfer still pending: its bytes are generated
+ * when it completes, from pend_gen, so re-keying pend_gen is enough;
+ * it keeps its place before gen's bytes in the guest's eyes.  Bytes
+ * made ahead are not migrated at all: they are the source's.
+ */
+void edu_rng_core_post_load(EduRngCore *c)
+{
+    c->ahead_len = 0;
+    c->ahead_want = 0;
+    if (!(c->status & EDU_RNG_STATUS_SEEDED)) {
+        core_host_key(c);
+    }
+    if (c->pending && !c->pend_seeded) {
+        gen_host_key(c, &c->pend_gen);
+    }
 }

@@ -53,7 +53,9 @@
 #define EDU_RNG_FAULT_SLOW      (1u << 5) /* take 200 ms */
 #define EDU_RNG_FAULT_SPURIOUS  (1u << 6) /* raise DMA_DONE now; not kept */
 #define EDU_RNG_FAULT_GONE      (1u << 7) /* answer nothing, as if pulled */
-#define EDU_RNG_FAULT_MASK      0xffu
+#define EDU_RNG_FAULT_NO_WRITE  (1u << 8) /* complete, write nothing */
+#define EDU_RNG_FAULT_IRQ_STUCK (1u << 9) /* IRQ_ACK clears nothing */
+#define EDU_RNG_FAULT_MASK      0x3ffu
 #define EDU_RNG_FAULT_SLOW_NS   200000000ull
 
 #define EDU_RNG_CTRL_RESET      (1u << 0) /* reset the whole device */
@@ -106,7 +108,11 @@ typedef struct EduRngCoreOps {
     bool (*dma_read)(void *opaque, uint64_t addr, void *buf, uint32_t len);
     bool (*dma_write)(void *opaque, uint64_t addr, const void *buf,
                       uint32_t len);
-    /* IRQ_STATUS went from old to new */
+    /*
+     * IRQ_STATUS went from old to new.  An old of 0 with new causes that
+     * were pending already signals them again (a new MSI message; INTx
+     * stays asserted): FAULT_GONE's return, acks under FAULT_IRQ_STUCK.
+     */
     void (*irq_update)(void *opaque, uint32_t old, uint32_t new_status);
     /* fill buf with host entropy */
     void (*get_entropy)(void *opaque, void *buf, size_t len);
@@ -123,13 +129,18 @@ typedef struct EduRngCore {
     uint32_t dma_max;
     uint64_t dma_latency_ns;    /* simulated latency of generator DMA */
     bool async_dma;             /* complete generator DMA later, even at 0 */
-    uint8_t *stage;             /* dma_max bytes, for delayed transfers */
+    bool can_delay;             /* ops->schedule can end transfers later */
     uint8_t *ahead;             /* dma_max bytes generated ahead, or NULL */
     bool fault_injection;       /* the FAULT register is there */
 
-    /* a delayed generator transfer: placed in the stream, not yet written */
+    /*
+     * A delayed generator transfer: placed in the stream, not yet
+     * written.  Migrated (and completed on the destination), never
+     * completed while the VM is stopped.
+     */
     bool pending;
     EduRngGen pend_gen;         /* the stream at the transfer's start */
+    bool pend_seeded;           /* pend_gen is a seeded stream */
 
     /*
      * The next ahead_len bytes of the stream from ahead_gen on, made
@@ -161,13 +172,23 @@ void edu_rng_core_init(EduRngCore *c, const EduRngCoreOps *ops, void *opaque,
 void edu_rng_core_reset(EduRngCore *c);
 /*
  * End a delayed generator transfer, and generate ahead (see
- * EduRngCoreOps.schedule)
+ * EduRngCoreOps.schedule).  It writes guest memory and raises
+ * interrupts: the device calls it only while the VM runs.
  */
 void edu_rng_core_dma_complete(EduRngCore *c);
 uint64_t edu_rng_core_read(EduRngCore *c, uint64_t addr, unsigned size);
 void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
                         unsigned size);
-/* Check state restored by migration; false if it is inconsistent */
+/*
+ * Check state restored by migration, into a device of this one's
+ * configuration; false if it is inconsistent
+ */
 bool edu_rng_core_state_valid(const EduRngCore *c);
+/*
+ * After a valid state was restored: re-key host-entropy streams, drop
+ * bytes made ahead.  A pending transfer is then to be completed through
+ * edu_rng_core_dma_complete() once the VM runs.
+ */
+void edu_rng_core_post_load(EduRngCore *c);
 
 #endif

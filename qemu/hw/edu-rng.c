@@ -16,6 +16,7 @@
 #include "qemu/guest-random.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
+#include "sysemu/runstate.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
 #include "hw/qdev-properties.h"
@@ -29,8 +30,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
 struct EduRngState {
     PCIDevice pdev;
     MemoryRegion mmio;
-    QEMUTimer dma_timer;        /* ends delayed generator transfers */
-    QEMUBH *dma_bh;             /* ends the others */
+    QEMUTimer dma_timer;        /* delays dma_bh for dma-latency-ns */
+    QEMUBH *dma_bh;             /* ends transfers, guarded */
+    VMChangeStateEntry *vmstate_entry;
+    /*
+     * Virtual time left before a pending delayed transfer completes,
+     * while the timer is not armed for it (VM stopped, or loaded).
+     */
+    uint64_t dma_left_ns;
     EduRngCore core;
 
     /* properties */
@@ -100,11 +107,35 @@ static void edu_rng_schedule(void *opaque, uint64_t ns)
     }
 }
 
+static void edu_rng_dma_bh(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    /*
+     * Nothing reaches guest memory or the interrupt controller while the
+     * VM is stopped: RAM and the APIC may already be saved for migration,
+     * and the transfer migrates instead.  Bottom halves still run then
+     * (a drain in vm_stop(), the main loop while stopped);
+     * edu_rng_vm_state_change() schedules us again when the VM runs.
+     */
+    if (!runstate_is_running()) {
+        return;
+    }
+    edu_rng_core_dma_complete(&s->core);
+}
+
+/*
+ * The timer only schedules the bottom half: a transfer aimed at our own
+ * BAR0 must meet the device's reentrancy guard, which QEMU engages around
+ * guarded bottom halves (and MMIO), not around timers.  Run from the
+ * timer, its DMA would write our registers in the middle of completing
+ * (CTRL.RESET included).
+ */
 static void edu_rng_dma_timer(void *opaque)
 {
     EduRngState *s = opaque;
 
-    edu_rng_core_dma_complete(&s->core);
+    qemu_bh_schedule(s->dma_bh);
 }
 
 static const EduRngCoreOps edu_rng_core_ops = {
@@ -148,6 +179,47 @@ static const MemoryRegionOps edu_rng_mmio_ops = {
     },
 };
 
+/*
+ * Carry on with a pending transfer when the VM runs: on the source after
+ * stop/cont or a failed migration, on the destination after load.  Each
+ * transfer completes exactly once, in the machine that runs on.
+ */
+static void edu_rng_resume_dma(EduRngState *s)
+{
+    if (s->core.pending && s->dma_left_ns) {
+        timer_mod(&s->dma_timer,
+                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + s->dma_left_ns);
+    } else {
+        /* completes a transfer, or makes bytes ahead; else does nothing */
+        qemu_bh_schedule(s->dma_bh);
+    }
+    s->dma_left_ns = 0;
+}
+
+static void edu_rng_vm_state_change(void *opaque, bool running,
+                                    RunState state)
+{
+    EduRngState *s = opaque;
+
+    if (running) {
+        edu_rng_resume_dma(s);
+        return;
+    }
+    /*
+     * Keep the delay left, to re-arm (or migrate); none if the timer has
+     * fired, whatever a pre_save while running may have left here.
+     */
+    s->dma_left_ns = 0;
+    if (timer_pending(&s->dma_timer)) {
+        int64_t left = timer_expire_time_ns(&s->dma_timer) -
+                       qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+        s->dma_left_ns = MAX(left, 1);
+        timer_del(&s->dma_timer);
+    }
+    qemu_bh_cancel(s->dma_bh);
+}
+
 static void edu_rng_realize(PCIDevice *pdev, Error **errp)
 {
     EduRngState *s = EDU_RNG(pdev);
@@ -170,11 +242,13 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.dma_latency_ns = s->dma_latency_ns;
     s->core.fault_injection = s->fault_injection;
     s->core.async_dma = true;
-    s->core.stage = g_malloc(s->dma_max);
+    s->core.can_delay = true;
     s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
-    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_timer, s,
+    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
+    s->vmstate_entry = qemu_add_vm_change_state_handler(
+        edu_rng_vm_state_change, s);
     memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
                           "edu-rng-mmio", EDU_RNG_BAR_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
@@ -184,9 +258,9 @@ static void edu_rng_exit(PCIDevice *pdev)
 {
     EduRngState *s = EDU_RNG(pdev);
 
+    qemu_del_vm_change_state_handler(s->vmstate_entry);
     timer_del(&s->dma_timer);
     qemu_bh_delete(s->dma_bh);
-    g_free(s->core.stage);
     g_free(s->core.ahead);
     msi_uninit(pdev);
 }
@@ -197,17 +271,41 @@ static void edu_rng_reset(DeviceState *dev)
 
     timer_del(&s->dma_timer);
     qemu_bh_cancel(s->dma_bh);
+    s->dma_left_ns = 0;
     edu_rng_core_reset(&s->core);
 }
 
-/* Finish a delayed transfer now rather than migrate its staged bytes. */
+/*
+ * Migration.  Nothing is completed here: by the time pre_save runs, RAM
+ * and the interrupt controller may be saved already, so bytes written
+ * or an MSI sent now would be lost on the destination or stale there.
+ * A pending transfer migrates instead (vmstate_edu_rng_pending) and
+ * completes on the destination once it runs.  See "Reset and migration"
+ * in Documentation/edu-rng-device.rst for the stream format's rules.
+ */
 static int edu_rng_pre_save(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    /* saved while running: the timer still holds the delay left */
+    if (timer_pending(&s->dma_timer)) {
+        int64_t left = timer_expire_time_ns(&s->dma_timer) -
+                       qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+        s->dma_left_ns = MAX(left, 1);
+    }
+    return 0;
+}
+
+/* What was running belongs to the state that the load replaces. */
+static int edu_rng_pre_load(void *opaque)
 {
     EduRngState *s = opaque;
 
     timer_del(&s->dma_timer);
     qemu_bh_cancel(s->dma_bh);
-    edu_rng_core_dma_complete(&s->core);
+    s->core.pending = false;
+    s->dma_left_ns = 0;
     return 0;
 }
 
@@ -215,15 +313,70 @@ static int edu_rng_post_load(void *opaque, int version_id)
 {
     EduRngState *s = opaque;
 
-    s->core.ahead_len = 0;
-    return edu_rng_core_state_valid(&s->core) ? 0 : -EINVAL;
+    if (!edu_rng_core_state_valid(&s->core) ||
+        s->dma_left_ns > EDU_RNG_DMA_LATENCY_MAX) {
+        return -EINVAL;
+    }
+    edu_rng_core_post_load(&s->core);
+    if (!s->core.pending) {
+        s->dma_left_ns = 0;
+    }
+    /* else edu_rng_vm_state_change() resumes it when the VM starts */
+    if (runstate_is_running()) {
+        edu_rng_resume_dma(s);
+    }
+    return 0;
 }
 
+static bool edu_rng_pending_needed(void *opaque)
+{
+    EduRngState *s = opaque;
+
+    return s->core.pending;
+}
+
+/*
+ * A delayed generator transfer that has not completed: where it goes,
+ * how much, and the stream it is made from, which in a seeded stream
+ * comes before gen.  A subsection, sent only while a transfer is
+ * pending: a state without one is the version 1 state of older builds,
+ * and one with one is refused by them, which cannot complete it.
+ */
+static const VMStateDescription vmstate_edu_rng_pending = {
+    .name = TYPE_EDU_RNG "/pending-dma",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = edu_rng_pending_needed,
+    .fields = (VMStateField[]) {
+        VMSTATE_BOOL(core.pending, EduRngState),
+        VMSTATE_UINT32_ARRAY(core.pend_gen.key, EduRngState, 8),
+        VMSTATE_UINT64(core.pend_gen.nonce, EduRngState),
+        VMSTATE_UINT64(core.pend_gen.counter, EduRngState),
+        VMSTATE_UINT8_ARRAY(core.pend_gen.block, EduRngState, 64),
+        VMSTATE_UINT32(core.pend_gen.used, EduRngState),
+        VMSTATE_BOOL(core.pend_seeded, EduRngState),
+        VMSTATE_UINT64(core.pend_dst, EduRngState),
+        VMSTATE_UINT32(core.pend_count, EduRngState),
+        VMSTATE_UINT64(dma_left_ns, EduRngState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription *edu_rng_subsections[] = {
+    &vmstate_edu_rng_pending,
+    NULL
+};
+
+/*
+ * Version 1 fields stay as they are, for loading by and from older
+ * builds; new state goes into subsections with a .needed test.
+ */
 static const VMStateDescription vmstate_edu_rng = {
     .name = TYPE_EDU_RNG,
     .version_id = 1,
     .minimum_version_id = 1,
     .pre_save = edu_rng_pre_save,
+    .pre_load = edu_rng_pre_load,
     .post_load = edu_rng_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(pdev, EduRngState),
@@ -245,6 +398,7 @@ static const VMStateDescription vmstate_edu_rng = {
         VMSTATE_BOOL(core.hung, EduRngState),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = edu_rng_subsections,
 };
 
 static Property edu_rng_properties[] = {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target: random MMIO reads and writes, DMA requests, delayed
- * completions and resets against the edu-rng device core, under ASan and
- * UBSan.  Besides "no crash, no sanitizer report" it checks invariants a
+ * completions, resets and loads against the edu-rng device core, under
+ * ASan and UBSan.  Besides "no crash, no sanitizer report" it checks invariants a
  * guest relies on.  Each input is a list of 12-byte operations.
  */
 
@@ -14,9 +14,10 @@
 #define DMA_MAX (64u << 10)
 
 static uint8_t ram[RAM_SIZE];
-static uint8_t stage[DMA_MAX], ahead[DMA_MAX], check_buf[DMA_MAX];
+static uint8_t ahead[DMA_MAX], check_buf[DMA_MAX];
 static uint32_t irq_level;
 static int scheduled;
+static const EduRngCore *cur;
 
 static bool in_ram(uint64_t addr, uint32_t len)
 {
@@ -34,6 +35,12 @@ static bool f_read(void *o, uint64_t addr, void *buf, uint32_t len)
 
 static bool f_write(void *o, uint64_t addr, const void *buf, uint32_t len)
 {
+	const uint8_t *p = buf;
+
+	/* under FAULT_NO_WRITE only EDU buffer transfers write */
+	if ((cur->fault & EDU_RNG_FAULT_NO_WRITE) &&
+	    (p < cur->dma_buf || p >= cur->dma_buf + sizeof(cur->dma_buf)))
+		abort();
 	if (!in_ram(addr, len))
 		return false;
 	memcpy(ram + (addr - RAM_BASE), buf, len);
@@ -78,18 +85,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	irq_level = 0;
 	scheduled = 0;
+	cur = &c;
 	edu_rng_core_init(&c, &ops, NULL, DMA_MAX);
 	if (size && data[0] & 1) {
 		c.dma_latency_ns = 1000;
-		c.stage = stage;
+		c.can_delay = true;
 	}
 	if (size && data[0] & 2) {
 		c.fault_injection = true;
-		c.stage = stage;
+		c.can_delay = true;
 	}
 	if (size && data[0] & 4) {
 		c.async_dma = true;
-		c.stage = stage;
+		c.can_delay = true;
 		c.ahead = ahead;
 	}
 	for (size_t i = 1; i + 12 <= size; i += 12) {
@@ -100,11 +108,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int sizes[] = { 1, 2, 4, 8 };
 		unsigned int sz = sizes[op[1] & 3];
 		uint64_t val;
+		uint32_t irq_before = c.irq_status;
+		bool stuck = c.fault & EDU_RNG_FAULT_IRQ_STUCK;
 
 		memcpy(&val, op + 4, 8);
 		/* keep DMA addresses near the fake RAM often enough */
 		if ((op[1] & 0x70) == 0x10)
 			val = RAM_BASE + (val % (RAM_SIZE + 64));
+		/*
+		 * and small values often enough: FAULT, CTRL and IRQ bits,
+		 * which a random 32-bit value almost never has alone
+		 */
+		if ((op[1] & 0x70) == 0x20)
+			val &= EDU_RNG_FAULT_MASK | EDU_RNG_IRQ_DMA_ERROR;
 		switch (op[0] % 5) {
 		case 0:
 			edu_rng_core_read(&c, addr, sz);
@@ -119,8 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			if (op[1] == 0xff)
 				edu_rng_core_reset(&c);
+			/* saved and loaded back, as migration does */
+			if (op[1] == 0xfe)
+				edu_rng_core_post_load(&c);
 			break;
 		}
+		/* what migration relies on: any state loads back */
+		if (!edu_rng_core_state_valid(&c))
+			abort();
 		/*
 		 * What a guest relies on.  The line follows IRQ_STATUS, but
 		 * for causes FAULT_LOST_IRQ set without signalling them.
@@ -132,8 +154,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (c.xfer > DMA_MAX + EDU_RNG_BUF_SIZE || c.gen.used > 64)
 			abort();
+		/* under FAULT_IRQ_STUCK an ack clears nothing */
+		if (stuck && op[0] % 5 != 0 && op[0] % 5 < 3 &&
+		    addr == EDU_RNG_REG_IRQ_ACK && c.irq_status != irq_before)
+			abort();
 	}
-	/* what migration relies on: once flushed, the state loads back */
+	/* and once flushed too */
 	edu_rng_core_dma_complete(&c);
 	if (!edu_rng_core_state_valid(&c))
 		abort();

@@ -15,8 +15,12 @@ static uint8_t ram[RAM_SIZE];
 static unsigned int errors_logged, irq_updates, tests, failures;
 static uint32_t irq_level;
 
+/* dma_read() and dma_write() calls */
+static unsigned int dma_calls;
+
 static bool fake_dma_read(void *opaque, uint64_t addr, void *buf, uint32_t len)
 {
+	dma_calls++;
 	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
 	    len > RAM_SIZE - (addr - RAM_BASE))
 		return false;
@@ -24,14 +28,33 @@ static bool fake_dma_read(void *opaque, uint64_t addr, void *buf, uint32_t len)
 	return true;
 }
 
+/* dma_write() calls, and bytes of those that failed */
+static unsigned int dma_writes;
+static uint64_t dma_failed_bytes;
+
+/*
+ * As QEMU's address_space_write(): the part of the range in RAM is written
+ * even when the rest fails, and the access goes on past the failure.
+ */
 static bool fake_dma_write(void *opaque, uint64_t addr, const void *buf,
 			   uint32_t len)
 {
-	if (addr < RAM_BASE || addr - RAM_BASE > RAM_SIZE ||
-	    len > RAM_SIZE - (addr - RAM_BASE))
-		return false;
-	memcpy(ram + (addr - RAM_BASE), buf, len);
-	return true;
+	const uint8_t *p = buf;
+	bool ok = true;
+
+	dma_writes++;
+	dma_calls++;
+	for (uint32_t i = 0; i < len; i++) {
+		uint64_t a = addr + i;
+
+		if (a < RAM_BASE || a - RAM_BASE >= RAM_SIZE)
+			ok = false;
+		else
+			ram[a - RAM_BASE] = p[i];
+	}
+	if (!ok)
+		dma_failed_bytes += len;
+	return ok;
 }
 
 static void fake_irq_update(void *opaque, uint32_t old, uint32_t new_status)
@@ -207,6 +230,7 @@ static void test_skip(void)
 static void core_new(EduRngCore *c)
 {
 	edu_rng_core_init(c, &ops, NULL, 1u << 20);
+	irq_level = 0;	/* a new device, its line down */
 	errors_logged = 0;
 }
 
@@ -323,13 +347,13 @@ static void test_dma_generator(void)
 /* dma-latency-ns: bytes drawn at the start, written at completion. */
 static void test_dma_latency(void)
 {
-	static uint8_t stage[1u << 20], want[8192];
+	static uint8_t want[8192];
 	EduRngCore c;
 	EduRngGen g;
 
 	core_new(&c);
 	c.dma_latency_ns = 50000;
-	c.stage = stage;
+	c.can_delay = true;
 	seed(&c, 11);
 	edu_rng_gen_seed(&g, 11);
 	edu_rng_gen_fill(&g, want, sizeof(want));
@@ -390,13 +414,13 @@ static bool took_done(EduRngCore *c)
  */
 static void test_gen_ahead(void)
 {
-	static uint8_t stage[1u << 20], ahead[1u << 20], want[32768], want6[4096];
+	static uint8_t ahead[1u << 20], want[32768], want6[4096];
 	EduRngCore c;
 	EduRngGen g;
 
 	core_new(&c);
 	c.async_dma = true;
-	c.stage = stage;
+	c.can_delay = true;
 	c.ahead = ahead;
 	seed(&c, 5);
 	edu_rng_gen_seed(&g, 5);
@@ -433,14 +457,14 @@ static void test_gen_ahead(void)
 	check(!busy(&c) && rd(&c, EDU_RNG_REG_XFER) == 0 && c.ahead_len == 0 &&
 	      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
 	      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR,
-	      "ahead: a bus error moves nothing, raises DMA_ERROR");
+	      "ahead: a bus error: XFER 0, DMA_ERROR");
 	wr(&c, EDU_RNG_REG_STATUS, EDU_RNG_STATUS_ERROR);
 	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_ERROR);
 	edu_rng_core_dma_complete(&c);
 	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
 	check(!busy(&c) && took_done(&c) &&
-	      !memcmp(ram, want + 8196 + 4096, 4096),
-	      "ahead: ... and the stream goes on where it was");
+	      !memcmp(ram, want + 8196 + 8192, 4096),
+	      "ahead: ... and the stream goes on past the failed transfer");
 
 	edu_rng_core_dma_complete(&c);
 	seed(&c, 6);
@@ -455,7 +479,7 @@ static void test_gen_ahead(void)
 /* Injected faults, one by one, as the driver will meet them. */
 static void test_faults(void)
 {
-	static uint8_t stage[1u << 20], want[32768];
+	static uint8_t want[32768];
 	EduRngCore c;
 	EduRngGen g;
 	uint32_t v;
@@ -465,7 +489,7 @@ static void test_faults(void)
 	      "FAULT is not there without fault-injection");
 	core_new(&c);
 	c.fault_injection = true;
-	c.stage = stage;
+	c.can_delay = true;
 	check(rd(&c, EDU_RNG_REG_CAPS) & EDU_RNG_CAP_FAULT, "CAPS.FAULT");
 	seed(&c, 21);
 	edu_rng_gen_seed(&g, 21);
@@ -527,7 +551,7 @@ static void test_faults(void)
 	      (irq_level & EDU_RNG_IRQ_DMA_DONE),
 	      "FAULT_SPURIOUS raises DMA_DONE once and is not kept");
 	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
-	wr(&c, EDU_RNG_REG_FAULT, 0x100);
+	wr(&c, EDU_RNG_REG_FAULT, 0x400);
 	check(errors_logged == 1, "FAULT reserved bits are a logged error");
 
 	v = irq_updates;
@@ -568,6 +592,179 @@ static void test_faults(void)
 	      "after CTRL.ABORT the stream goes on past the dead transfer");
 }
 
+/*
+ * A failing transfer stops at its first failing chunk, on every path: QEMU
+ * tries each 4 bytes of a failing write, so a whole 1 MiB write to nowhere
+ * is 262144 bus accesses under the BQL (4 million at 16 MiB).
+ */
+static void test_dma_fail_bounded(void)
+{
+	static uint8_t ahead[1u << 20];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+
+		core_new(&c);
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		dma_writes = 0;
+		dma_failed_bytes = 0;
+		dma(&c, 0, 0x1000, 1u << 20, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		snprintf(what, sizeof(what),
+			 "failing 1 MiB transfer (%s) stops at its first 4 KiB",
+			 path[i]);
+		check(dma_writes == 1 && dma_failed_bytes <= 4096 &&
+		      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		      !busy(&c), what);
+	}
+}
+
+/*
+ * A transfer whose second 4 KiB chunk reaches RAM in part, then fails: the
+ * guest may have seen those bytes, so the stream must go on past the whole
+ * transfer, on every path, never hand them out again.
+ */
+static void test_dma_fail_no_repeat(void)
+{
+	static uint8_t ahead[1u << 20], want[32768];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	uint64_t edge = RAM_BASE + RAM_SIZE - 6144;
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 13);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+		bool ok;
+
+		core_new(&c);
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		seed(&c, 13);
+		/* the first transfer leaves gen-ahead's bytes ready */
+		dma(&c, 0, RAM_BASE, 8192, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		edu_rng_core_dma_complete(&c);
+		wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+		ok = !memcmp(ram, want, 8192);
+		dma(&c, 0, edge, 8192, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && rd(&c, EDU_RNG_REG_XFER) == 4096 &&
+		     rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		     !memcmp(ram + RAM_SIZE - 6144, want + 8192, 6144);
+		wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+		edu_rng_core_dma_complete(&c);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && took_done(&c) && !memcmp(ram, want + 16384, 4096);
+		snprintf(what, sizeof(what),
+			 "failed transfer (%s): XFER 4096, stream goes on past it",
+			 path[i]);
+		check(ok, what);
+	}
+}
+
+/*
+ * FAULT_NO_WRITE: a generator transfer completes as usual but writes
+ * nothing; the stream goes on past its bytes.  On every path.
+ */
+static void test_fault_no_write(void)
+{
+	static uint8_t ahead[1u << 20], want[32768];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	EduRngGen g;
+
+	edu_rng_gen_seed(&g, 17);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[96];
+		bool ok;
+
+		core_new(&c);
+		c.fault_injection = true;
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		seed(&c, 17);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		edu_rng_core_dma_complete(&c);
+		ok = took_done(&c) && !memcmp(ram, want, 4096);
+		wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_NO_WRITE);
+		memset(ram, 0xa5, 8192);
+		dma_calls = 0;
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && !dma_calls && ram[0] == 0xa5 && ram[4095] == 0xa5 &&
+		     rd(&c, EDU_RNG_REG_XFER) == 4096 && irq_level &&
+		     took_done(&c) && !busy(&c) &&
+		     !(rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR);
+		wr(&c, EDU_RNG_REG_FAULT, 0);
+		edu_rng_core_dma_complete(&c);
+		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		ok = ok && took_done(&c) && !memcmp(ram, want + 8192, 4096);
+		snprintf(what, sizeof(what),
+			 "FAULT_NO_WRITE (%s): DMA_DONE, XFER, nothing written, bytes lost",
+			 path[i]);
+		check(ok, what);
+	}
+}
+
+/*
+ * FAULT_IRQ_STUCK: IRQ_ACK clears nothing and signals the pending causes
+ * again, each time; clearing the fault makes acks work; a reset clears it.
+ */
+static void test_fault_irq_stuck(void)
+{
+	unsigned int n;
+	EduRngCore c;
+
+	core_new(&c);
+	c.fault_injection = true;
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_IRQ_STUCK);
+	n = irq_updates;
+	wr(&c, EDU_RNG_REG_IRQ_ACK, ~0u);
+	check(irq_updates == n && irq_level == 0,
+	      "FAULT_IRQ_STUCK: an ack with nothing pending signals nothing");
+	dma(&c, 0, RAM_BASE, 64, RNG_CMD);
+	check(irq_level == EDU_RNG_IRQ_DMA_DONE && irq_updates == n + 1,
+	      "FAULT_IRQ_STUCK: the transfer raises DMA_DONE");
+	for (int i = 0; i < 3; i++)
+		wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_DONE &&
+	      irq_level == EDU_RNG_IRQ_DMA_DONE && irq_updates == n + 4,
+	      "FAULT_IRQ_STUCK: each ack clears nothing, signals again");
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(rd(&c, EDU_RNG_REG_IRQ_STATUS) == 0 && irq_level == 0,
+	      "FAULT_IRQ_STUCK cleared: the next ack clears");
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_IRQ_STUCK);
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, EDU_RNG_IRQ_DMA_ERROR);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	check(rd(&c, EDU_RNG_REG_FAULT) == 0 && irq_level == 0 &&
+	      !rd(&c, EDU_RNG_REG_IRQ_STATUS),
+	      "CTRL.RESET clears FAULT_IRQ_STUCK and the causes");
+	wr(&c, EDU_RNG_REG_IRQ_RAISE, EDU_RNG_IRQ_DMA_DONE);
+	wr(&c, EDU_RNG_REG_IRQ_ACK, EDU_RNG_IRQ_DMA_DONE);
+	check(irq_level == 0, "after the reset acks clear again");
+}
+
 static void test_dma_buffer(void)
 {
 	EduRngCore c;
@@ -586,27 +783,37 @@ static void test_dma_buffer(void)
 struct bad_dma {
 	const char *what;
 	uint64_t src, dst, count, cmd;
+	uint32_t skip;		/* bytes a bus error takes from the stream */
+	bool bus;		/* a bus error, not refused before any access */
 };
 
 static void test_dma_invalid(void)
 {
 	static const struct bad_dma bad[] = {
-		{ "count 0", 0, RAM_BASE, 0, RNG_CMD },
-		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD },
-		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD },
-		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD },
-		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD },
+		{ "count 0", 0, RAM_BASE, 0, RNG_CMD, 0, false },
+		{ "count > DMA_MAX", 0, RAM_BASE, (1u << 20) + 1, RNG_CMD, 0, false },
+		{ "count 2^63", 0, RAM_BASE, 1ull << 63, RNG_CMD, 0, false },
+		{ "address wraps", 0, ~0ull - 10, 4096, RNG_CMD, 0, false },
+		{ "unmapped address", 0, 0x1000, 4096, RNG_CMD, 4096, true },
 		{ "generator to device", 0, RAM_BASE, 4096,
-		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM },
-		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100 },
+		  RNG_CMD & ~EDU_RNG_DMA_TO_RAM, 0, false },
+		{ "reserved command bits", 0, RAM_BASE, 64, RNG_CMD | 0x100, 0, false },
 		{ "buffer below window", 0x3ffff, RAM_BASE, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer past window", 0x40ff0, RAM_BASE, 17,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer count huge", 0x40000, RAM_BASE, ~0ull,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0, false },
 		{ "buffer from bad RAM", 0x10, 0x40000, 16,
-		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ },
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0, true },
+		{ "buffer to RAM wraps", 0x40000, ~0ull - 10, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0,
+		  false },
+		{ "buffer from RAM wraps", ~0ull - 10, 0x40000, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_IRQ, 0, false },
+		{ "buffer to RAM reaches 2^64", 0x40000, ~0ull - 99, 100,
+		  EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ, 0,
+		  false },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad_dma *b = &bad[i];
@@ -619,10 +826,12 @@ static void test_dma_invalid(void)
 		core_new(&c);
 		seed(&c, 5);
 		edu_rng_gen_seed(&g, 5);
+		edu_rng_gen_skip(&g, b->skip);
 		memset(ram, 0xa5, 8192);
+		dma_calls = 0;
 		dma(&c, b->src, b->dst, b->count, b->cmd);
 		next = rd(&c, EDU_RNG_REG_RANDOM);
-		ok = errors_logged == 1 &&
+		ok = errors_logged == 1 && !dma_calls == !b->bus &&
 		     (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
 		     rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
 		     ram[0] == 0xa5 && ram[8191] == 0xa5 &&
@@ -677,6 +886,229 @@ static void test_state_valid(void)
 	check(edu_rng_core_state_valid(&c), "fresh state is valid");
 	c.gen.used = 65;
 	check(!edu_rng_core_state_valid(&c), "migrated state with used > 64 rejected");
+
+	/* saved with fault-injection=on, loaded where it is off */
+	core_new(&c);
+	c.fault = EDU_RNG_FAULT_LOST_IRQ;
+	check(!edu_rng_core_state_valid(&c),
+	      "FAULT set without fault-injection rejected");
+	c.fault_injection = true;
+	check(edu_rng_core_state_valid(&c),
+	      "FAULT set with fault-injection accepted");
+	c.fault = 0;
+	c.hung = true;
+	c.status = EDU_RNG_STATUS_BUSY;
+	c.dma_cmd = RNG_CMD;
+	check(edu_rng_core_state_valid(&c),
+	      "a hung command with fault-injection accepted");
+	c.fault_injection = false;
+	check(!edu_rng_core_state_valid(&c),
+	      "a hung command without fault-injection rejected");
+}
+
+/*
+ * Migration, as edu-rng.c does it: a fresh destination of the same
+ * configuration gets the fields of vmstate_edu_rng, and those of its
+ * pending-DMA subsection when a transfer is pending; post_load checks
+ * and then re-keys.  Keep the field lists in step with edu-rng.c.
+ */
+static bool migrate(EduRngCore *d, const EduRngCore *s)
+{
+	core_new(d);
+	d->dma_latency_ns = s->dma_latency_ns;
+	d->async_dma = s->async_dma;
+	d->can_delay = s->can_delay;
+	d->fault_injection = s->fault_injection;
+	d->ahead = s->ahead;	/* the destination's own buffer, in QEMU */
+	d->gen = s->gen;
+	d->seed_hi = s->seed_hi;
+	d->status = s->status;
+	d->irq_status = s->irq_status;
+	d->xfer = s->xfer;
+	d->dma_src = s->dma_src;
+	d->dma_dst = s->dma_dst;
+	d->dma_count = s->dma_count;
+	d->dma_cmd = s->dma_cmd;
+	memcpy(d->dma_buf, s->dma_buf, sizeof(d->dma_buf));
+	d->fault = s->fault;
+	d->hung = s->hung;
+	if (s->pending) {
+		d->pending = true;
+		d->pend_gen = s->pend_gen;
+		d->pend_seeded = s->pend_seeded;
+		d->pend_dst = s->pend_dst;
+		d->pend_count = s->pend_count;
+	}
+	if (!edu_rng_core_state_valid(d))
+		return false;
+	edu_rng_core_post_load(d);
+	return true;
+}
+
+/*
+ * A delayed transfer pending at the save migrates: nothing reaches guest
+ * memory before the destination completes it, and with a seed it gets
+ * exactly the bytes the source would have written.
+ */
+static void test_migrate_pending(void)
+{
+	static uint8_t want[16384];
+	EduRngCore c, d;
+	EduRngGen g;
+	bool ok;
+
+	edu_rng_gen_seed(&g, 23);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000000;
+	seed(&c, 23);
+	rd(&c, EDU_RNG_REG_RANDOM);
+	memset(ram, 0, 8192);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	ok = migrate(&d, &c);
+	check(ok && busy(&d) && !ram[0] && !ram[4095] && !irq_level,
+	      "migrate: a pending transfer loads, nothing written yet");
+	edu_rng_core_dma_complete(&d);
+	check(ok && !memcmp(ram, want + 4, 4096) && took_done(&d) &&
+	      rd(&d, EDU_RNG_REG_XFER) == 4096 && !busy(&d),
+	      "migrate: the destination completes it with the seed's bytes");
+	check(ok && rd(&d, EDU_RNG_REG_RANDOM) == ld_le32(want + 4100),
+	      "migrate: and the seeded stream goes on exactly after it");
+
+	/* seeded meanwhile: the transfer's bytes were host entropy */
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000000;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	seed(&c, 23);
+	ok = migrate(&d, &c);
+	check(ok && d.pending && !d.pend_seeded &&
+	      memcmp(d.pend_gen.key, c.pend_gen.key, sizeof(c.pend_gen.key)) &&
+	      rd(&d, EDU_RNG_REG_RANDOM) == ld_le32(want),
+	      "migrate: a pending host-entropy transfer is re-keyed, the seed kept");
+
+	/* unseeded meanwhile: the transfer's bytes were the seed's */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	seed(&c, 23);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_UNSEED);
+	ok = migrate(&d, &c);
+	memset(ram, 0, 4096);
+	edu_rng_core_dma_complete(&d);
+	check(ok && !memcmp(ram, want, 4096) && took_done(&d),
+	      "migrate: a pending seeded transfer completes exactly after UNSEED");
+}
+
+/*
+ * Host entropy: two destinations restored from one state, and the source
+ * going on, produce three different streams, pending transfers included;
+ * bytes made ahead on the source are never delivered by a destination.
+ */
+static void test_migrate_host_entropy(void)
+{
+	static uint8_t ahead[3][1u << 20], out[3][4096];
+	EduRngCore c, d1, d2;
+	uint32_t r[3];
+	bool ok;
+
+	core_new(&c);
+	c.can_delay = true;
+	c.dma_latency_ns = 1000;
+	rd(&c, EDU_RNG_REG_RANDOM);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	ok = migrate(&d1, &c) && migrate(&d2, &c);
+	edu_rng_core_dma_complete(&c);
+	memcpy(out[0], ram, 4096);
+	edu_rng_core_dma_complete(&d1);
+	memcpy(out[1], ram, 4096);
+	edu_rng_core_dma_complete(&d2);
+	memcpy(out[2], ram, 4096);
+	check(ok && memcmp(out[0], out[1], 4096) &&
+	      memcmp(out[0], out[2], 4096) && memcmp(out[1], out[2], 4096),
+	      "host entropy: a pending transfer differs on each destination");
+	r[0] = rd(&c, EDU_RNG_REG_RANDOM);
+	r[1] = rd(&d1, EDU_RNG_REG_RANDOM);
+	r[2] = rd(&d2, EDU_RNG_REG_RANDOM);
+	check(r[0] != r[1] && r[0] != r[2] && r[1] != r[2],
+	      "host entropy: RANDOM differs on each destination and the source");
+
+	/* gen-ahead: the source has the next transfer's bytes made */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	c.ahead = ahead[0];
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	ok = c.ahead_len == 4096 && migrate(&d1, &c) && d1.ahead_len == 0;
+	d1.ahead = ahead[1];
+	dma(&d1, 0, RAM_BASE, 4096, RNG_CMD);
+	memcpy(out[1], ram, 4096);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(ok && memcmp(out[1], ram, 4096) && memcmp(out[1], ahead[0], 4096),
+	      "host entropy: the source's bytes made ahead stay on the source");
+
+	/* a seeded state with bytes made ahead continues exactly */
+	core_new(&c);
+	c.can_delay = true;
+	c.async_dma = true;
+	c.ahead = ahead[0];
+	seed(&c, 29);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	ok = migrate(&d1, &c);
+	d1.ahead = ahead[1];
+	dma(&d1, 0, RAM_BASE, 4096, RNG_CMD);
+	memcpy(out[1], ram, 4096);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(ok && !memcmp(out[1], ram, 4096),
+	      "seeded: source and destination give the same next transfer");
+}
+
+/* States no device of this configuration can be in are refused. */
+static void test_state_valid_pending(void)
+{
+	EduRngCore c, d;
+
+	core_new(&c);
+	c.can_delay = true;
+	c.fault_injection = true;
+	c.dma_latency_ns = 1000;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(c.pending && edu_rng_core_state_valid(&c),
+	      "a pending transfer is a valid state");
+	d = c;
+	d.pend_count = (1u << 20) + 1;
+	check(!edu_rng_core_state_valid(&d),
+	      "a pending transfer above DMA_MAX rejected");
+	d = c;
+	d.can_delay = false;
+	check(!edu_rng_core_state_valid(&d),
+	      "a pending transfer where none can be delayed rejected");
+	d = c;
+	d.hung = true;
+	check(!edu_rng_core_state_valid(&d), "pending and hung rejected");
+	d = c;
+	d.status &= ~EDU_RNG_STATUS_BUSY;
+	check(!edu_rng_core_state_valid(&d), "pending, not BUSY rejected");
+	d = c;
+	d.fault = EDU_RNG_FAULT_GONE;
+	check(!edu_rng_core_state_valid(&d), "pending under FAULT_GONE rejected");
+	d = c;
+	d.pend_gen.used = 65;
+	check(!edu_rng_core_state_valid(&d), "pending, used > 64 rejected");
+	d = c;
+	d.pend_dst = ~0ull - 100;
+	check(!edu_rng_core_state_valid(&d), "pending range that wraps rejected");
+	d = c;
+	d.dma_cmd &= ~EDU_RNG_DMA_TO_RAM;
+	check(!edu_rng_core_state_valid(&d),
+	      "pending, command without TO_RAM rejected");
+	d = c;
+	d.pending = false;
+	check(!edu_rng_core_state_valid(&d), "BUSY with nothing running rejected");
 }
 
 int main(void)
@@ -690,12 +1122,19 @@ int main(void)
 	test_registers();
 	test_dma_generator();
 	test_dma_buffer();
+	test_dma_fail_bounded();
+	test_dma_fail_no_repeat();
 	test_dma_latency();
 	test_gen_ahead();
 	test_faults();
+	test_fault_no_write();
+	test_fault_irq_stuck();
 	test_dma_invalid();
 	test_bad_access();
 	test_state_valid();
+	test_state_valid_pending();
+	test_migrate_pending();
+	test_migrate_host_entropy();
 	printf("1..%u\n", tests);
 	printf("# %u passed, %u failed\n", tests - failures, failures);
 	return failures ? 1 : 0;

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+QEMU-level checks of the edu-rng device, through QEMU's qtest protocol
+(-accel qtest: no guest code runs, the test drives MMIO, PCI config and
+the virtual clock) and QMP.  What the core's unit tests cannot see:
+
+  - a delayed transfer aimed at the device's own BAR0 meets the
+    reentrancy guard (it fails; it does not reach the registers);
+  - nothing is written, no interrupt raised, while the VM is stopped;
+    the transfer completes after cont;
+  - a transfer pending at migration completes on the destination with
+    the seed's bytes, and not on the source;
+  - two VMs restored from one host-entropy state produce different bytes.
+
+Usage: qtest-edu-rng.py QEMU EDU_RNG_STREAM      (output is TAP)
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BAR = 0xfe000000
+RAM = 0x100000
+CFG = 0x80000000 | (4 << 11)         # bus 0, device 4, function 0
+RNG_CMD = 0xf
+REG = dict(RANDOM=0x00, SEED=0x04, SEED_HI=0x10, CTRL=0x18, XFER=0x1c,
+           STATUS=0x20, IRQ_STATUS=0x24, IRQ_RAISE=0x60, DMA_DST=0x88,
+           DMA_COUNT=0x90, DMA_CMD=0x98)
+DMA_DONE, DMA_ERROR = 0x100, 0x200
+BUSY, ERROR = 1, 2
+
+tests = failures = 0
+
+
+def check(ok, what):
+    global tests, failures
+    tests += 1
+    if not ok:
+        failures += 1
+    print("%sok %d - %s" % ("" if ok else "not ", tests, what), flush=True)
+
+
+class Vm:
+    def __init__(self, qemu, tmp, name, dev, extra=()):
+        self.qsock = os.path.join(tmp, name + ".qtest")
+        self.msock = os.path.join(tmp, name + ".qmp")
+        ls_q = socket.socket(socket.AF_UNIX)
+        ls_q.bind(self.qsock)
+        ls_q.listen(1)
+        self.log = open(os.path.join(tmp, name + ".log"), "w+")
+        self.proc = subprocess.Popen(
+            [qemu, "-machine", "pc", "-accel", "qtest", "-nodefaults",
+             "-display", "none", "-m", "64", "-L", "/usr/share/seabios",
+             "-L", "/usr/share/qemu",
+             "-qtest", "unix:" + self.qsock,
+             "-qmp", "unix:%s,server=on,wait=off" % self.msock,
+             "-device", "edu-rng,addr=04.0," + dev] + list(extra),
+            stdout=self.log, stderr=subprocess.STDOUT)
+        ls_q.settimeout(20)
+        self.q, _ = ls_q.accept()
+        ls_q.close()
+        self.qf = self.q.makefile("rw")
+        for _ in range(100):
+            if os.path.exists(self.msock):
+                break
+            time.sleep(0.05)
+        self.m = socket.socket(socket.AF_UNIX)
+        self.m.connect(self.msock)
+        self.mf = self.m.makefile("rw")
+        json.loads(self.mf.readline())
+        self.qmp("qmp_capabilities")
+
+    def qmp(self, cmd, **args):
+        self.mf.write(json.dumps({"execute": cmd, "arguments": args}) + "\n")
+        self.mf.flush()
+        while True:
+            r = json.loads(self.mf.readline())
+            if "return" in r or "error" in r:
+                return r
+
+    def cmd(self, line):
+        self.qf.write(line + "\n")
+        self.qf.flush()
+        while True:
+            r = self.qf.readline().strip()
+            if r.startswith("OK") or r.startswith("FAIL"):
+                return r
+
+    def setup(self):
+        self.cmd("outl 0xcf8 0x%x" % (CFG | 0x10))
+        self.cmd("outl 0xcfc 0x%x" % BAR)
+        self.cmd("outl 0xcf8 0x%x" % (CFG | 0x04))
+        self.cmd("outw 0xcfc 0x6")      # memory space, bus master
+
+    def rd(self, reg):
+        return int(self.cmd("readl 0x%x" % (BAR + REG[reg])).split()[1], 16)
+
+    def wr(self, reg, val, size="l"):
+        self.cmd("write%s 0x%x 0x%x" % (size, BAR + REG[reg], val))
+
+    def mem(self, addr, n):
+        r = self.cmd("read 0x%x 0x%x" % (addr, n)).split()[1]
+        return bytes.fromhex(r[2:])
+
+    def step(self, ns):
+        self.cmd("clock_step %d" % ns)
+        # the timer schedules a bottom half: let the main loop run it
+        for _ in range(5):
+            time.sleep(0.02)
+            self.cmd("clock_step 0")
+
+    def dma(self, dst, count, seed=None):
+        if seed is not None:
+            self.wr("SEED_HI", seed >> 32)
+            self.wr("SEED", seed & 0xffffffff)
+        self.wr("DMA_DST", dst, "q")
+        self.wr("DMA_COUNT", count, "q")
+        self.wr("DMA_CMD", RNG_CMD, "q")
+
+    def quit(self):
+        try:
+            self.qmp("quit")
+        except (OSError, ValueError):
+            pass
+        self.proc.wait(10)
+
+
+def stream(tool, seed, n):
+    return subprocess.run([tool, str(seed), str(n)], check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def main():
+    qemu, tool = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp()
+    want = stream(tool, 42, 8192)
+    print("TAP version 13")
+
+    # 1. a delayed transfer into our own IRQ_RAISE register
+    vm = Vm(qemu, tmp, "reent", "msi=off,dma-latency-ns=1000")
+    vm.setup()
+    vm.dma(BAR + REG["IRQ_RAISE"], 4, seed=42)
+    vm.step(10000)
+    irq, st = vm.rd("IRQ_STATUS"), vm.rd("STATUS")
+    check(irq == DMA_ERROR and st & ERROR and not st & BUSY,
+          "delayed DMA into own BAR0 blocked by the reentrancy guard "
+          "(IRQ_STATUS 0x%x)" % irq)
+    vm.quit()
+
+    # 2. stop/cont with a transfer pending
+    vm = Vm(qemu, tmp, "stop", "msi=off,dma-latency-ns=1000000")
+    vm.setup()
+    vm.dma(RAM, 4096, seed=42)
+    vm.qmp("stop")
+    vm.step(2000000000)
+    check(vm.mem(RAM, 16) == bytes(16) and vm.rd("STATUS") & BUSY and
+          not vm.rd("IRQ_STATUS"),
+          "stopped: nothing written, no interrupt, still BUSY")
+    vm.qmp("cont")
+    vm.step(2000000)
+    check(vm.mem(RAM, 4096) == want[:4096] and
+          vm.rd("IRQ_STATUS") == DMA_DONE and vm.rd("XFER") == 4096,
+          "cont: the transfer completes once, with seed 42's bytes")
+    vm.quit()
+
+    # 3. migrate with a transfer pending
+    state = os.path.join(tmp, "state")
+    src = Vm(qemu, tmp, "src", "msi=off,dma-latency-ns=1000000")
+    src.setup()
+    src.dma(RAM, 4096, seed=42)
+    src.step(500000)
+    src.qmp("stop")
+    src.qmp("migrate", uri="exec:cat > " + state)
+    for _ in range(200):
+        if src.qmp("query-migrate")["return"].get("status") == "completed":
+            break
+        time.sleep(0.05)
+    src.step(2000000)
+    check(src.mem(RAM, 16) == bytes(16) and not src.rd("IRQ_STATUS"),
+          "migrated: the source wrote nothing, raised nothing")
+    src.quit()
+    dst = Vm(qemu, tmp, "dst", "msi=off,dma-latency-ns=1000000",
+             ["-incoming", "exec:cat " + state])
+    for _ in range(200):
+        if dst.qmp("query-status")["return"]["status"] != "inmigrate":
+            break
+        time.sleep(0.05)
+    check(dst.mem(RAM, 16) == bytes(16) and dst.rd("STATUS") & BUSY,
+          "destination: loaded with the transfer pending")
+    dst.qmp("cont")
+    dst.step(400000)
+    early = dst.mem(RAM, 16) == bytes(16)
+    dst.step(200000)
+    check(early and dst.mem(RAM, 4096) == want[:4096] and
+          dst.rd("IRQ_STATUS") == DMA_DONE,
+          "destination: completes after the delay left, seed 42's bytes")
+    r = dst.rd("RANDOM")
+    check(r == int.from_bytes(want[4096:4100], "little"),
+          "destination: the seeded stream goes on after the transfer")
+    dst.quit()
+
+    # 4. one host-entropy state restored twice: two different streams
+    state = os.path.join(tmp, "state-host")
+    src = Vm(qemu, tmp, "hsrc", "msi=off")
+    src.setup()
+    src.rd("RANDOM")
+    src.qmp("stop")
+    src.qmp("migrate", uri="exec:cat > " + state)
+    for _ in range(200):
+        if src.qmp("query-migrate")["return"].get("status") == "completed":
+            break
+        time.sleep(0.05)
+    src.quit()
+    got = []
+    for name in ("clone1", "clone2"):
+        vm = Vm(qemu, tmp, name, "msi=off",
+                ["-incoming", "exec:cat " + state])
+        for _ in range(200):
+            if vm.qmp("query-status")["return"]["status"] != "inmigrate":
+                break
+            time.sleep(0.05)
+        vm.qmp("cont")
+        got.append([vm.rd("RANDOM") for _ in range(4)])
+        vm.quit()
+    check(got[0] != got[1],
+          "host entropy: two VMs restored from one state differ")
+
+    print("1..%d" % tests)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
