@@ -61,6 +61,10 @@ build_all() {
 device_tests() {
 	local seed ok=1
 	"$BUILD/qemu-tests/test-edu-rng-core" || ok=0
+	# the device in a built QEMU, over qtest and QMP: stop/cont,
+	# migration with a transfer pending, clones of one state
+	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" qtest \
+		QEMU="$("$TOP/qemu/build-qemu.sh" --print-path)" || ok=0
 	# the spec says: seed s is ChaCha20 with key le64(s) || 0^24, nonce 0
 	for seed in 0 42 18446744073709551615; do
 		if cmp -s <("$BUILD/qemu-tests/edu-rng-stream" "$seed" 1048576) \
