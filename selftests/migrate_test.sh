@@ -37,7 +37,8 @@ MODE=${MODE:-stream}
 SEED=42
 TOTAL=4194304	# stream: bytes read in all
 AFTER=2097152	# stream: bytes read at least after the resume (8 transfers)
-READY=524288	# stream: bytes read before asking for the migration
+READY=1572864	# stream: bytes read before asking for the migration (6 transfers:
+		# every buffer of the ring written with the seed's bytes)
 # edu.pending=1: the device has dma-latency-ns, and the reader reads as fast
 # as it can before the migration, so that the device always has a transfer
 # in flight (and one is pending when the source stops); else the reader
@@ -292,7 +293,7 @@ ok "edu-rng bound at boot ($B)"
 # the interrupt mode the harness asked for (edu.irq=msi|intx) is the one in use
 IRQ=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^edu\.irq=//p')
 line=$(grep edu-rng /proc/interrupts || :)
-echo "# /proc/interrupts: $(echo "$line" | tr -s ' ')"
+echo "# interrupt: $(echo "$line" | tr -s ' ' | tr -d ':')"
 case $line in
 *MSI*) got=msi ;;
 *IO-APIC*) got=intx ;;
