@@ -257,6 +257,10 @@ clone_case() {
 		# fill the ring and the hwrng side's chunk with this key's bytes
 		dd if=/dev/edu-rng0 of=/dev/null bs=65536 count=4 2>/dev/null
 		dd if=/dev/hwrng of=/dev/null bs=4096 count=1 2>/dev/null
+		# and let the kernel's hwrng thread sleep (60 s) from here on,
+		# so that it reads in neither clone: what the clones read then
+		# depends on the device and the driver only
+		check "the hwrng thread asleep" poll 10 hwrng_thread_asleep
 	fi
 	echo "# mode $(cat "$DRV/$B/mode"), state saved next"
 	if ! migrate 600; then
