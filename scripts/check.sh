@@ -12,7 +12,10 @@
 # guest-fault (injected device faults), guest-iommu (behind intel-iommu),
 # guest-swiotlb (swiotlb=force), guest-latency (dma-latency-ns=100000),
 # guest-lifecycle (unbind/bind and rmmod/insmod loops under load),
-# guest-hotplug (device_del/device_add over QMP under load), guest-debug
+# guest-hotplug (device_del/device_add over QMP under load), guest-migrate
+# (live migration to a file and on in a second QEMU, readers running, MSI
+# and INTx, with and without a transfer pending), guest-clone (one saved
+# state restored twice, host-entropy and seeded), guest-debug
 # (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
 # guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
@@ -146,6 +149,18 @@ hotplug() {
 	"$TOP/selftests/hotplug_host.sh" "$OUT/guest-hotplug.serial.log" --timeout 600
 }
 
+# Migrated mid-stream (MSI, INTx; a transfer pending or not) and cloned
+# from one saved state (selftests/migrate_host.sh drives both).
+migrate_lane() {
+	"$TOP/selftests/migrate_host.sh" "$OUT/guest-migrate" \
+		msi msi-pending intx intx-pending -- --timeout 300
+}
+
+clone_lane() {
+	"$TOP/selftests/migrate_host.sh" "$OUT/guest-clone" \
+		clone-host clone-seeded -- --timeout 300
+}
+
 summary() {
 	local s p f tp=0 tf=0 k
 	echo
@@ -184,6 +199,8 @@ suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
 	--log "$OUT/guest-lifecycle.serial.log" \
 	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
 suite guest-hotplug hotplug
+suite guest-migrate migrate_lane
+suite guest-clone clone_lane
 suite fuzz fuzz_core
 # injected device faults; iomem=relaxed lets the test reach the FAULT
 # register through the BAR the driver holds
