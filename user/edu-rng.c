@@ -918,9 +918,10 @@ static int cmd_bench(int argc, char **argv)
 	read_attr(HWRNG_SYSFS "/rng_current", cur, sizeof(cur));
 	if (!cur[0])
 		strcpy(cur, "none");
-	snprintf(label, sizeof(label), "/dev/hwrng (%s%s%s)", cur,
-		 seeded && strcmp(cur, name) ? "; withdrawn while seeded: " : "",
-		 seeded && strcmp(cur, name) ? name : "");
+	snprintf(label, sizeof(label), "/dev/hwrng (%s%s%s%s)", cur,
+		 seeded && strcmp(cur, name) ? "; " : "",
+		 seeded && strcmp(cur, name) ? name : "",
+		 seeded && strcmp(cur, name) ? " withdrawn while seeded" : "");
 	fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = sys_error("open", "/dev/hwrng", errno);
