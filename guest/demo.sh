@@ -3,8 +3,11 @@
 # edu-rng PCI device and its driver, the hw_random core's view, a sample of
 # output, seeding, and rngd feeding the kernel.  Each step says what it is
 # missing instead of stopping, and the demo exits 0: it shows, it does not
-# test.
+# test.  (set -eu stops it only on a mistake of its own: every command that
+# may fail in the guest is checked.)
+set -eu
 VENDOR=0x1234
+HWRNG=/sys/class/misc/hw_random
 DEVICE=0xcafe
 MISSING=
 
@@ -54,15 +57,16 @@ show_pci() {
 	echo "modalias: $(cat "$dev/modalias")"
 	echo "irq: $(cat "$dev/irq")"
 	echo "resources (start end flags):"
-	grep -v '^0x0000000000000000 0x0000000000000000' "$dev/resource"
+	grep -v '^0x0000000000000000 0x0000000000000000' "$dev/resource" || true
 	[ -e "$dev/driver" ] || missing "no driver bound to $BDF"
 }
 
 show_module() {
 	step "edu_rng module"
 	if [ -d /sys/module/edu_rng ]; then
-		lsmod | grep -E '^(Module|edu_rng)'
-		modinfo edu_rng 2>/dev/null | grep -E '^(filename|version|description|alias|vermagic):'
+		lsmod | grep -E '^(Module|edu_rng)' || true
+		modinfo edu_rng 2>/dev/null |
+			grep -E '^(filename|version|description|alias|vermagic):' || true
 	elif modinfo edu_rng >/dev/null 2>&1; then
 		missing "edu_rng.ko is in the image but not loaded (no device, or autoload failed)"
 	else
@@ -72,14 +76,12 @@ show_module() {
 
 show_hwrng() {
 	step "hw_random core"
-	hw=/sys/class/misc/hw_random
-	if [ ! -d $hw ]; then
-		missing "no $hw"
+	if [ ! -d $HWRNG ]; then
+		missing "no $HWRNG"
 		return
 	fi
-	echo "rng_available: $(cat $hw/rng_available)"
-	echo "rng_current:   $(cat $hw/rng_current)"
-	grep -q edu /sys/class/misc/hw_random/rng_current ||
+	show_core
+	grep -q edu $HWRNG/rng_current ||
 		missing "edu-rng is not the current hwrng"
 	step "64 bytes from /dev/hwrng"
 	if ! timeout 10 dd if=/dev/hwrng bs=64 count=1 2>/dev/null | hexdump -C; then
@@ -87,30 +89,71 @@ show_hwrng() {
 	fi
 }
 
-# Reseed twice with 42 and show what follows each time, from the direct
-# path: seed 42's stream begins 1f 76 e5 26 51 0a e3 6a (the device spec's
-# known answers).  /dev/hwrng is not used here: it hands out the tail of a
-# 64-byte chunk first, and keeps the rest for the next reader.
+show_core() {
+	echo "rng_available: $(cat $HWRNG/rng_available 2>/dev/null)"
+	echo "rng_current:   $(cat $HWRNG/rng_current 2>/dev/null)"
+}
+
+# Is hwrng $1 in rng_available?
+available() {
+	case " $(cat $HWRNG/rng_available 2>/dev/null) " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# Reseed twice with 42 and show what follows each time, from the device's
+# own node: seed 42's stream begins 1f 76 e5 26 51 0a e3 6a (the device
+# spec's known answers), from its first byte after every seed.  A seeded
+# device is withdrawn from the hwrng core, so that no root-chosen byte is
+# credited as entropy: it leaves rng_available until 'echo host' to its
+# mode registers it again, and /dev/hwrng gets none of the seeded stream.
 show_seed() {
 	step "seeding through sysfs"
-	seed=/sys/bus/pci/devices/$BDF/seed
+	dev=/sys/bus/pci/devices/$BDF
+	seed=$dev/seed
 	if [ -z "$BDF" ] || [ ! -e "$seed" ]; then
 		missing "no seed attribute (${BDF:-no device})"
 		return
 	fi
+	node=
+	for m in "$dev"/misc/edu-rng*; do
+		if [ -e "$m" ]; then
+			node=/dev/${m##*/}
+		fi
+	done
+	if [ -z "$node" ]; then
+		missing "no /dev/edu-rngN for $BDF"
+		return
+	fi
+	hw=edu-rng-$BDF
 	echo "seed 42's stream begins 1f 76 e5 26 51 0a e3 6a (Documentation/edu-rng-device.rst)"
 	for i in 1 2; do
-		if echo 42 >"$seed"; then
-			echo "after 'echo 42 > $seed' (#$i), /dev/edu-rng0 gives:"
-			timeout 10 dd if=/dev/edu-rng0 bs=16 count=1 2>/dev/null | hexdump -C
-		else
+		if ! echo 42 >"$seed"; then
 			missing "writing $seed failed"
 			return
 		fi
+		echo "after 'echo 42 > $seed' (#$i), $node gives:"
+		timeout 10 dd if="$node" bs=16 count=1 2>/dev/null | hexdump -C
 	done
-	echo "(#1 can start 1 KiB later: entering seeded mode re-registers the hwrng,"
-	echo " and the kernel's hwrng thread may take the first KiB; see admin-guide.rst)"
-	echo "mode: $(cat "/sys/bus/pci/devices/$BDF/mode"), rng_quality: $(cat /sys/class/misc/hw_random/rng_quality)"
+	echo "mode: $(cat "$dev/mode")"
+	show_core
+	if available "$hw"; then
+		missing "$hw is still in rng_available while seeded"
+	else
+		echo "$hw left the hwrng core while seeded: /dev/hwrng and rngd get none of its bytes"
+	fi
+	if ! echo host >"$dev/mode"; then
+		missing "writing host to $dev/mode failed"
+		return
+	fi
+	echo "after 'echo host > $dev/mode': mode $(cat "$dev/mode")"
+	show_core
+	if available "$hw"; then
+		echo "$hw is back in the hwrng core"
+	else
+		missing "$hw is not back in rng_available after 'echo host'"
+	fi
 }
 
 show_rngd() {
@@ -129,7 +172,7 @@ show_rngd() {
 		missing "rngd exited"
 	fi
 	echo "entropy_avail after:  $(cat /proc/sys/kernel/random/entropy_avail)"
-	kill "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null || true
 }
 
 show_pci

@@ -509,12 +509,18 @@ static int next_opt(int argc, char **argv, const char *cmd,
 static const char info_help[] =
 "Usage: edu-rng [-d DEV] info\n"
 "Show each edu-rng device (or the one -d names): its PCI address, the\n"
-"driver bound to it, its /dev node, its mode (host or seeded) and its hwrng;\n"
-"then the hwrng core's rng_current, rng_available and rng_quality.\n"
+"driver bound to it, its /dev node, its mode (host or seeded) and its hwrng\n"
+"(current, available, or withdrawn while seeded); then the hwrng core's\n"
+"rng_current, rng_available and rng_quality.\n"
 "Exit status 3 when there is no edu-rng device, 4 when none is bound to\n"
 "the edu-rng driver (or the module is not loaded).\n";
 
-static void hwrng_state(const char *name, char *buf, size_t size)
+/*
+ * @name's state in the hwrng core.  A seeded device is withdrawn from the
+ * core (the driver unregisters it until host mode), so "not registered"
+ * is what to expect then, and is told as such.
+ */
+static void hwrng_state(const char *name, bool seeded, char *buf, size_t size)
 {
 	char cur[256] = "", avail[1024] = "", *tok, *save;
 
@@ -530,19 +536,30 @@ static void hwrng_state(const char *name, char *buf, size_t size)
 			snprintf(buf, size, "%s (available)", name);
 			return;
 		}
-	snprintf(buf, size, "%s (not registered)", name);
+	snprintf(buf, size, "%s (%s)", name,
+		 seeded ? "withdrawn while seeded" : "not registered");
+}
+
+/* Is bound device @d seeded?  @mode gets its mode attribute, or "?". */
+static bool dev_seeded(const struct edu_dev *d, char *mode, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/mode", d->bdf);
+	if (read_attr(path, mode, size))
+		snprintf(mode, size, "?");
+	return !strcmp(mode, "seeded");
 }
 
 static void print_dev(const struct edu_dev *d)
 {
-	char path[PATH_MAX], mode[32] = "-", hwrng[128] = "-", name[96];
+	char mode[32] = "-", hwrng[128] = "-", name[96];
+	bool seeded;
 
 	if (is_bound(d)) {
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/mode", d->bdf);
-		if (read_attr(path, mode, sizeof(mode)))
-			strcpy(mode, "?");
+		seeded = dev_seeded(d, mode, sizeof(mode));
 		snprintf(name, sizeof(name), "edu-rng-%s", d->bdf);
-		hwrng_state(name, hwrng, sizeof(hwrng));
+		hwrng_state(name, seeded, hwrng, sizeof(hwrng));
 	}
 	printf("edu-rng %s\n", d->bdf);
 	printf("  driver:        %s\n", d->driver[0] ? d->driver : "none");
@@ -617,10 +634,12 @@ static int cmd_info(int argc, char **argv)
 
 static const char seed_help[] =
 "Usage: edu-rng [-d DEV] seed [--ioctl] N\n"
-"Seed the device: from then on it produces N's ChaCha20 stream, and the\n"
-"kernel credits no entropy for it (mode 'seeded'; 'echo host' to its mode\n"
-"attribute returns to host entropy).  N is decimal, or hex after 0x, up to\n"
-"64 bits.  The seed goes through the device's sysfs attribute 'seed'.\n"
+"Seed the device: from then on it produces N's ChaCha20 stream, read\n"
+"through /dev/edu-rngN only (mode 'seeded').  The device leaves the hwrng\n"
+"core until host mode: /dev/hwrng, the kernel and rngd get none of its\n"
+"bytes ('echo host' to its mode attribute returns to host entropy and\n"
+"registers it again).  N is decimal, or hex after 0x, up to 64 bits.  The\n"
+"seed goes through the device's sysfs attribute 'seed'.\n"
 "\n"
 "  --ioctl   use the lab's MY_RNG_IOCTL_SEED on /dev/edu-rngN instead;\n"
 "            it takes 32-bit seeds only (N up to 0xffffffff)\n"
@@ -805,9 +824,11 @@ static int cmd_read(int argc, char **argv)
 static const char bench_help[] =
 "Usage: edu-rng [-d DEV] bench [-n BYTES] [-b BLOCK]\n"
 "Read BYTES (default 4M) from /dev/edu-rngN, then from /dev/hwrng (served by\n"
-"the current hwrng, see 'edu-rng info'), in BLOCK-byte reads (default 64K),\n"
-"and print each one's throughput in MB/s (10^6 bytes a second, timed with\n"
-"CLOCK_MONOTONIC).  /dev/hwrng is root only: exit status 5 otherwise.\n";
+"the current hwrng, which the line names; see 'edu-rng info'), in BLOCK-byte\n"
+"reads (default 64K), and print each one's throughput in MB/s (10^6 bytes a\n"
+"second, timed with CLOCK_MONOTONIC).  While the device is seeded it is no\n"
+"hwrng: /dev/hwrng is another rng, or none (ENODEV: exit status 1).\n"
+"/dev/hwrng is root only: exit status 5 otherwise.\n";
 
 static double now(void)
 {
@@ -817,7 +838,10 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Time reading @total bytes of @fd in @block-byte reads; print the rate. */
+/*
+ * Time reading @total bytes of @fd in @block-byte reads; print the rate.
+ * 0 or -errno of a failed read (the caller reports it), or an exit code.
+ */
 static int bench_one(int fd, const char *label, const char *path,
 		     unsigned long long total, size_t block, unsigned char *buf)
 {
@@ -833,7 +857,7 @@ static int bench_one(int fd, const char *label, const char *path,
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
-			return sys_error("read", path, errno);
+			return -errno;
 		if (!got) {
 			msg("read %s: end of data", path);
 			return EXIT_ERROR;
@@ -850,10 +874,11 @@ static int bench_one(int fd, const char *label, const char *path,
 static int cmd_bench(int argc, char **argv)
 {
 	unsigned long long total = 4ULL << 20, block = CHUNK;
-	char path[PATH_MAX], label[512], cur[256] = "";
+	char path[PATH_MAX], label[512], cur[256] = "", mode[32], name[96];
 	int ret = EXIT_OK, c, fd;
 	unsigned char *buf;
 	struct edu_dev d;
+	bool seeded;
 
 	while ((c = next_opt(argc, argv, "bench", "n:b:", bench_help, &ret)) > 0) {
 		if (c == 'n' && !parse_size(optarg, 1ULL << 40, &total))
@@ -879,11 +904,24 @@ static int cmd_bench(int argc, char **argv)
 	snprintf(path, sizeof(path), "/dev/%s", d.node);
 	ret = bench_one(fd, path, path, total, block, buf);
 	close(fd);
+	if (ret < 0)
+		ret = sys_error("read", path, -ret);
 	if (ret)
 		goto out;
 
+	/*
+	 * The line names the rng that served /dev/hwrng: a seeded device is
+	 * no hwrng, so then it is another one, or none.
+	 */
+	seeded = dev_seeded(&d, mode, sizeof(mode));
+	snprintf(name, sizeof(name), "edu-rng-%s", d.bdf);
 	read_attr(HWRNG_SYSFS "/rng_current", cur, sizeof(cur));
-	snprintf(label, sizeof(label), "/dev/hwrng (%s)", cur[0] ? cur : "none");
+	if (!cur[0])
+		strcpy(cur, "none");
+	snprintf(label, sizeof(label), "/dev/hwrng (%s%s%s%s)", cur,
+		 seeded && strcmp(cur, name) ? "; " : "",
+		 seeded && strcmp(cur, name) ? name : "",
+		 seeded && strcmp(cur, name) ? " withdrawn while seeded" : "");
 	fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = sys_error("open", "/dev/hwrng", errno);
@@ -891,6 +929,18 @@ static int cmd_bench(int argc, char **argv)
 	}
 	ret = bench_one(fd, label, "/dev/hwrng", total, block, buf);
 	close(fd);
+	/* no current hwrng: a runtime fact, not this device gone (status 4) */
+	if (ret == -ENODEV && seeded) {
+		msg("read /dev/hwrng: %s: no hwrng is current (%s is withdrawn while seeded; 'echo host' to its mode attribute registers it again)",
+		    strerror(ENODEV), name);
+		ret = EXIT_ERROR;
+	} else if (ret == -ENODEV) {
+		msg("read /dev/hwrng: %s: no hwrng is current",
+		    strerror(ENODEV));
+		ret = EXIT_ERROR;
+	} else if (ret < 0) {
+		ret = sys_error("read", "/dev/hwrng", -ret);
+	}
 out:
 	free(buf);
 	return ret;
