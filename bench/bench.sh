@@ -412,27 +412,23 @@ if sweep:
 
 if ttfb:
     w("## Time to first byte after a seed (64-byte read, 5 seeds)\n")
-    w("From the write to `/sys/bus/pci/devices/<BDF>/seed` until the read "
-      "returns.  A first seed re-registers the hwrng (quality 0) and another "
-      "hwrng becomes current, so for `edu-rng` (/dev/hwrng) the time "
-      "includes writing `rng_current` again.\n")
+    w("From the write to `/sys/bus/pci/devices/<BDF>/seed` until a 64-byte "
+      "read of /dev/edu-rng0 returns.  A seeded device is no hwrng: its "
+      "stream has no /dev/hwrng path.\n")
     w("| source | smp | median us | min us | max us | seed write us "
-      "| rng_current write us | read us | rng_current after |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for src in ["edu-rng", "edu-rng-direct"]:
-        for smp in smps:
-            g = [r for r in ttfb if r["source"] == src and r["smp"] == smp]
-            ok = [r for r in g if "error" not in r]
-            if not ok:
-                if g:
-                    w(f"| {src} | {smp} | error: {g[0]['error']} | | | | | | |")
-                continue
-            t = [r["ttfb_us"] for r in ok]
-            sel = f"{med(r['select_us'] for r in ok):.0f}" \
-                if src == "edu-rng" else "-"
-            w(f"| {src} | {smp} | {med(t):.0f} | {min(t):.0f} | {max(t):.0f} "
-              f"| {med(r['seed_write_us'] for r in ok):.0f} | {sel} "
-              f"| {med(r['read_us'] for r in ok):.0f} | {g[-1]['rng_current']} |")
+      "| read us |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for smp in smps:
+        g = [r for r in ttfb if r["smp"] == smp]
+        ok = [r for r in g if "error" not in r]
+        if not ok:
+            if g:
+                w(f"| edu-rng-direct | {smp} | error: {g[0]['error']} | | | | |")
+            continue
+        t = [r["ttfb_us"] for r in ok]
+        w(f"| edu-rng-direct | {smp} | {med(t):.0f} | {min(t):.0f} | {max(t):.0f} "
+          f"| {med(r['seed_write_us'] for r in ok):.0f} "
+          f"| {med(r['read_us'] for r in ok):.0f} |")
     w("")
 
 if idle:

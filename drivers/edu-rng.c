@@ -38,7 +38,6 @@
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/edu-rng.h>
@@ -865,6 +864,8 @@ static int edu_rng_register(struct edu_rng *priv)
 	int ret;
 
 	lockdep_assert_held(&priv->mode_lock);
+	/* host entropy: whatever was written to rng_quality before a seed */
+	priv->hwrng.quality = EDU_RNG_QUALITY;
 	ret = hwrng_register(&priv->hwrng);
 	if (ret)
 		dev_err(&priv->pdev->dev, "cannot register hwrng: %d\n", ret);
@@ -1325,7 +1326,6 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	priv->hwrng.name = priv->name;
 	priv->hwrng.read = edu_rng_hwrng_read;
-	priv->hwrng.quality = EDU_RNG_QUALITY;
 	mutex_lock(&priv->mode_lock);
 	ret = edu_rng_register(priv);
 	mutex_unlock(&priv->mode_lock);

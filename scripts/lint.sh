@@ -11,8 +11,8 @@ set -eu
 
 KERNEL_C=(drivers/edu-rng.c drivers/bench/edu_rng_bench.c)
 
-# An out-of-tree module built for 6.1 and 6.12 may need LINUX_VERSION_CODE
-# (since 6.2 the hwrng core reads quality 0 as "unknown").
+# An out-of-tree module built for several kernels may need
+# LINUX_VERSION_CODE.
 checkpatch() {
 	local f
 	for f in "${KERNEL_C[@]}"; do
