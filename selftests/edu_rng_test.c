@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -139,6 +140,15 @@ static int seed(unsigned long long s)
 }
 
 static const char *edu_rng_node(void);
+
+/* Unbind the device from edu-rng, or bind it; 0 or -errno. */
+static int driver_attach(bool bind)
+{
+	const char *bdf = strrchr(edu_rng_dev(), '/') + 1;
+
+	return write_file(bind ? "/sys/bus/pci/drivers/edu-rng/bind" :
+			  "/sys/bus/pci/drivers/edu-rng/unbind", bdf);
+}
 
 /* @n bytes of /dev/edu-rngN on a descriptor of its own; n or -errno */
 static ssize_t direct_read(void *buf, size_t n)
@@ -1402,6 +1412,64 @@ TEST_F(direct, partial_fault_consumes_copied)
 	free(e);
 }
 
+/*
+ * A 1 GiB read into a 4 MiB buffer with nothing mapped after it: the
+ * 4 MiB, a short count, and the next read goes on after them.
+ */
+TEST_F_TIMEOUT(direct, huge_read_short_count, 120)
+{
+	const size_t big = 1UL << 30, have = 4 << 20;
+	uint8_t *m = mmap(NULL, big, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct match mt;
+	uint8_t e[64];
+	EduRngGen g;
+
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, mprotect(m, have, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, seed(7777));
+	EXPECT_EQ((ssize_t)have, read(self->fd, m, big));
+	mt = match_stream(7777, m, have);
+	EXPECT_EXACT(mt);
+	/* the next 64 bytes: the stream right after */
+	ASSERT_EQ(64, read(self->fd, self->buf, 64));
+	edu_rng_gen_seed(&g, 7777);
+	edu_rng_gen_skip(&g, have);
+	edu_rng_gen_fill(&g, e, sizeof(e));
+	EXPECT_EQ(0, memcmp(self->buf, e, sizeof(e)));
+	munmap(m, big);
+}
+
+/* Thousands of open files, each read, then all failing cleanly unbound. */
+TEST_F_TIMEOUT(direct, thousands_of_opens, 120)
+{
+	const int n = 4000;
+	struct rlimit rl = { n + 64, n + 64 };
+	int *fds = calloc(n, sizeof(*fds)), ok = 0, enodev = 0;
+	uint8_t b[16];
+
+	ASSERT_NE(NULL, fds);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (int i = 0; i < n; i++) {
+		fds[i] = open(edu_rng_node(), O_RDONLY);
+		ASSERT_LE(0, fds[i]) TH_LOG("open #%d: %s", i, strerror(errno));
+	}
+	for (int i = 0; i < n; i++)
+		ok += read(fds[i], b, sizeof(b)) == sizeof(b);
+	EXPECT_EQ(n, ok);
+	ASSERT_EQ(0, driver_attach(false));
+	for (int i = 0; i < n; i++)
+		enodev += read(fds[i], b, sizeof(b)) == -1 && errno == ENODEV;
+	ASSERT_EQ(0, driver_attach(true));
+	EXPECT_EQ(n, enodev);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	close(self->fd);
+	self->fd = open(edu_rng_node(), O_RDONLY);
+	ASSERT_LE(0, self->fd);
+}
+
 struct stalled_read {
 	int fd;
 	void *buf;
@@ -1486,8 +1554,6 @@ static int op_host(void)
 {
 	return dev_write("mode", "host");
 }
-
-static int driver_attach(bool bind);
 
 static int op_rebind(void)
 {
@@ -1999,16 +2065,6 @@ TEST_F_TIMEOUT(fault, spurious_interrupts, 120)
 	EXPECT_LT(spurious, dev_stat("spurious_irqs"));
 }
 
-/* /dev/hwrng under a failing device: an error, never a hang or old bytes. */
-/* Unbind the device from edu-rng, or bind it; 0 or -errno. */
-static int driver_attach(bool bind)
-{
-	const char *bdf = strrchr(edu_rng_dev(), '/') + 1;
-
-	return write_file(bind ? "/sys/bus/pci/drivers/edu-rng/bind" :
-			  "/sys/bus/pci/drivers/edu-rng/unbind", bdf);
-}
-
 /*
  * The device stops answering, as if pulled from its slot (FAULT_GONE: BAR0
  * reads all ones, writes are lost, nothing moves, no interrupt), the way
@@ -2060,6 +2116,7 @@ TEST_F_TIMEOUT(fault, device_vanishes, 120)
 	EXPECT_GE(16384U, self->gaps) TH_LOG("rebound: stream from the seed");
 }
 
+/* /dev/hwrng under a failing device: an error, never a hang or old bytes. */
 TEST_F_TIMEOUT(fault, hwrng_reports_errors, 120)
 {
 	uint8_t buf[4096];
