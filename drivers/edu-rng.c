@@ -315,22 +315,45 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 }
 
 /*
+ * Mask or unmask our interrupt: the MSI vector is ours alone; an INTx line
+ * may be shared, so it is masked at the device (PCI_COMMAND_INTX_DISABLE),
+ * not at the interrupt controller.  Both are safe in hard IRQ context
+ * (pci_intx() is not: it may allocate for a managed device).  INTx is
+ * unmasked only with no cause pending, right after an ack that worked or
+ * a reset: false if one is pending all the same.
+ */
+static bool edu_rng_irq_mask(struct edu_rng *priv, bool mask)
+{
+	struct pci_dev *pdev = priv->pdev;
+
+	if (pdev->msi_enabled) {
+		if (mask)
+			disable_irq_nosync(pci_irq_vector(pdev, 0));
+		else
+			enable_irq(pci_irq_vector(pdev, 0));
+		return true;
+	}
+	if (mask)
+		return pci_check_and_mask_intx(pdev);
+	return pci_check_and_unmask_intx(pdev);
+}
+
+/*
  * IRQ_ACK left @cause set: a device that cannot clear its interrupt would
  * bring the handler back at once, forever.  Past EDU_RNG_IRQ_STORM in a
  * row, mask the interrupt and fail reads until the watchdog finds that an
  * ack works again.
  */
-static bool edu_rng_irq_storm(struct edu_rng *priv, int irq, u32 cause)
+static bool edu_rng_irq_storm(struct edu_rng *priv, u32 cause)
 {
 	lockdep_assert_held(&priv->lock);
 	if (++priv->irq_stuck < EDU_RNG_IRQ_STORM)
 		return false;
-	disable_irq_nosync(irq);
-	priv->irq_masked = true;
+	edu_rng_irq_mask(priv, true);
+	WRITE_ONCE(priv->irq_masked, true);
 	priv->stats.irq_storms++;
 	dev_err(&priv->pdev->dev,
-		"interrupt storm: IRQ_ACK does not clear %#x; interrupt masked\n",
-		cause);
+		"IRQ_ACK does not clear %#x: interrupt masked\n", cause);
 	wake_up(&priv->wait);
 	mod_delayed_work(system_wq, &priv->watchdog, EDU_RNG_DMA_TIMEOUT);
 	return true;
@@ -339,9 +362,12 @@ static bool edu_rng_irq_storm(struct edu_rng *priv, int irq, u32 cause)
 static irqreturn_t edu_rng_irq(int irq, void *data)
 {
 	struct edu_rng *priv = data;
-	u32 cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
-	u32 left;
+	u32 cause, left;
 
+	/* masked at the device: a shared INTx line's other devices' */
+	if (READ_ONCE(priv->irq_masked))
+		return IRQ_NONE;
+	cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
 	/* all ones: the device is gone */
 	if (!cause || cause == ~0U)
 		return IRQ_NONE;
@@ -349,9 +375,12 @@ static irqreturn_t edu_rng_irq(int irq, void *data)
 	left = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
 	left = left == ~0U ? 0 : left & cause;
 	spin_lock(&priv->lock);
+	/* unbound: edu_rng_stop() has reset the device, nothing is ours */
+	if (priv->gone)
+		goto out;
 	if (!left)
 		priv->irq_stuck = 0;
-	else if (edu_rng_irq_storm(priv, irq, left))
+	else if (edu_rng_irq_storm(priv, left))
 		goto out;
 	if (cause & EDU_RNG_IRQ_DMA)
 		edu_rng_dma_done(priv, cause);
@@ -380,6 +409,8 @@ static void edu_rng_hw_revoke(struct edu_rng *priv, bool keep)
 	priv->hw_buf = -1;
 	priv->hw_moved = keep;
 	WRITE_ONCE(priv->hw_seq, priv->hw_seq + 1);
+	/* before the canaries edu_rng_kick() may write into the buffer */
+	smp_wmb();
 }
 
 /* Forget every buffered byte; the next transfer starts the stream anew. */
@@ -461,8 +492,13 @@ static void edu_rng_timeout(struct edu_rng *priv)
 	wake_up(&priv->wait);
 }
 
-/* Masked after a storm: does an ack clear the causes now? */
-static bool edu_rng_irq_cleared(struct edu_rng *priv)
+/*
+ * Masked after a storm: does an ack clear the causes now?  If so, unmask
+ * at once, with nothing pending (a transfer started after this would
+ * leave INTx pending, and masked for good); then a transfer that ended
+ * while masked is completed here, as its interrupt was taken by the ack.
+ */
+static bool edu_rng_irq_unmask(struct edu_rng *priv)
 {
 	u32 cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
 
@@ -470,11 +506,14 @@ static bool edu_rng_irq_cleared(struct edu_rng *priv)
 	if (cause == ~0U)
 		return false;
 	iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
-	if (ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS) & cause)
+	if (ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS) & cause ||
+	    !edu_rng_irq_mask(priv, false))
 		return false;
-	priv->irq_masked = false;
+	WRITE_ONCE(priv->irq_masked, false);
 	priv->irq_stuck = 0;
 	dev_info(&priv->pdev->dev, "interrupt acknowledged again, unmasked\n");
+	if (cause & EDU_RNG_IRQ_DMA && priv->dma_busy)
+		edu_rng_dma_done(priv, cause);
 	return true;
 }
 
@@ -494,7 +533,7 @@ static void edu_rng_watchdog(struct work_struct *work)
 	if (priv->gone)
 		goto out;
 	if (priv->irq_masked) {
-		unmask = edu_rng_irq_cleared(priv);
+		unmask = edu_rng_irq_unmask(priv);
 		if (!unmask)
 			due = EDU_RNG_DMA_TIMEOUT;
 	}
@@ -510,10 +549,8 @@ static void edu_rng_watchdog(struct work_struct *work)
 		mod_delayed_work(system_wq, &priv->watchdog, due);
 out:
 	spin_unlock_irq(&priv->lock);
-	if (unmask) {
-		enable_irq(pci_irq_vector(priv->pdev, 0));
+	if (unmask)
 		wake_up(&priv->wait);
-	}
 }
 
 /*
@@ -597,9 +634,10 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 		pagefault_enable();
 		n -= left;
 	}
-	if (n)
-		edu_rng_consumed(priv, n);
-	return n ? n : -EFAULT;
+	if (!n)
+		return -EFAULT;
+	edu_rng_consumed(priv, n);
+	return n;
 }
 
 static bool edu_rng_ready(struct edu_rng *priv)
@@ -662,8 +700,13 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 		if (ret == -EFAULT && user) {
 			size_t n = min_t(size_t, len - done, EDU_RNG_BUF_SIZE);
 
-			if (fault_in_writeable((char __user *)dst + done, n) != n)
+			if (fault_in_writeable((char __user *)dst + done, n) != n) {
+				/* a page taken away again at once: stay killable */
+				if (fatal_signal_pending(current))
+					return done ? done : -EINTR;
+				cond_resched();
 				continue;
+			}
 		}
 		if (ret == -EAGAIN && wait)
 			ret = edu_rng_wait(priv);
@@ -705,11 +748,14 @@ static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
 		if (ret)
 			return ret;
 		if (edu_rng_avail(priv) >= len && !priv->gone) {
-			/* from kernel memory: it cannot fail now */
-			for (done = 0; done < len; done += ret)
+			/* from kernel memory, all of it there: it cannot fail */
+			for (done = 0; done < len; done += ret) {
 				ret = edu_rng_take(priv, dst + done, len - done,
 						   false);
-			ret = 0;
+				if (WARN_ON_ONCE(ret <= 0))
+					break;
+			}
+			ret = done < len ? -EIO : 0;
 		} else {
 			spin_lock_irq(&priv->lock);
 			ret = edu_rng_error_or_kick(priv);
@@ -779,7 +825,13 @@ static __always_inline bool edu_rng_hw_copy(struct edu_rng *priv, void *dst,
 					    size_t n)
 {
 	memcpy(dst, priv->hw_data + priv->hw_pos, n);
-	/* the device's writes after a revoke imply the hw_seq store */
+	/*
+	 * What the device writes after a revoke is ordered after the hw_seq
+	 * store by the doorbell's iowrite32(), what the CPU writes (the
+	 * canaries) by the smp_wmb() in edu_rng_hw_revoke(): a copy that saw
+	 * either sees the new hw_seq.
+	 */
+	smp_rmb();
 	dma_rmb();
 	if (READ_ONCE(priv->hw_seq) != priv->hw_seq_lent)
 		return false;
@@ -864,8 +916,6 @@ static int edu_rng_register(struct edu_rng *priv)
 	int ret;
 
 	lockdep_assert_held(&priv->mode_lock);
-	/* host entropy: whatever was written to rng_quality before a seed */
-	priv->hwrng.quality = EDU_RNG_QUALITY;
 	ret = hwrng_register(&priv->hwrng);
 	if (ret)
 		dev_err(&priv->pdev->dev, "cannot register hwrng: %d\n", ret);
@@ -1194,11 +1244,18 @@ static void edu_rng_stop(void *data)
 	spin_unlock_irq(&priv->lock);
 	mutex_unlock(&priv->read_lock);
 	pci_clear_master(priv->pdev);
+	/*
+	 * A handler that took the lock before gone was set may have masked
+	 * the interrupt or queued the watchdog: wait for it, then for the
+	 * watchdog, which queues itself again only while !gone.
+	 */
+	synchronize_irq(pci_irq_vector(priv->pdev, 0));
 	cancel_delayed_work_sync(&priv->watchdog);
 	/* the reset cleared the causes: free_irq() wants the line as found */
 	if (priv->irq_masked) {
-		priv->irq_masked = false;
-		enable_irq(pci_irq_vector(priv->pdev, 0));
+		WRITE_ONCE(priv->irq_masked, false);
+		priv->irq_stuck = 0;
+		edu_rng_irq_mask(priv, false);
 	}
 	wake_up_all(&priv->wait);
 }
@@ -1228,7 +1285,8 @@ static int edu_rng_check_device(struct edu_rng *priv)
 		return -ENODEV;
 	}
 	/* the device's limit bounds our transfer size */
-	priv->buf_size = clamp_t(u32, dma_max, SZ_4K, EDU_RNG_BUF_SIZE);
+	priv->buf_size = ALIGN_DOWN(clamp_t(u32, dma_max, SZ_4K, EDU_RNG_BUF_SIZE),
+				    EDU_RNG_CANARY_STRIDE);
 	return dma_set_mask_and_coherent(dev, caps & EDU_RNG_CAP_DMA64 ?
 					 DMA_BIT_MASK(64) : DMA_BIT_MASK(32));
 }
@@ -1326,6 +1384,8 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	priv->hwrng.name = priv->name;
 	priv->hwrng.read = edu_rng_hwrng_read;
+	/* kept across a seed: an admin's rng_quality survives it */
+	priv->hwrng.quality = EDU_RNG_QUALITY;
 	mutex_lock(&priv->mode_lock);
 	ret = edu_rng_register(priv);
 	mutex_unlock(&priv->mode_lock);

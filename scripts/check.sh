@@ -207,6 +207,10 @@ suite fuzz fuzz_core
 suite guest-fault selftest_lane guest-fault \
 	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
 	--no-edu -- -device edu-rng,fault-injection=on
+# the same with INTx: a storm is masked at the device, the line may be shared
+suite guest-fault-intx selftest_lane guest-fault-intx \
+	--append "edu.irq=intx edu.fault=1 iomem=relaxed" \
+	--no-edu -- -device edu-rng,fault-injection=on,msi=off
 suite guest-iommu selftest_lane guest-iommu --append "edu.irq=msi intel_iommu=on" \
 	-- -device intel-iommu,intremap=off
 suite guest-swiotlb selftest_lane guest-swiotlb --append "edu.irq=msi swiotlb=force"

@@ -109,9 +109,11 @@ class Vm:
 
     def step(self, ns):
         self.cmd("clock_step %d" % ns)
-        # the timer schedules a bottom half: let the main loop run it
-        for _ in range(5):
-            time.sleep(0.02)
+        # The timer schedules a bottom half, which the main loop runs
+        # before it reads a command that arrives after it was scheduled:
+        # two more round trips, each answered by the main loop, leave one
+        # whole iteration between the timer and the caller's next check.
+        for _ in range(2):
             self.cmd("clock_step 0")
 
     def dma(self, dst, count, seed=None):
