@@ -8,6 +8,7 @@
 #   make bench   measure edu-rng against the guest's other random sources
 #   make install install module, udev rule, docs, CLI; DESTDIR, PREFIX
 #   make dkms-install  register the module with DKMS (make dkms-remove)
+#   make deb     Debian packages edu-rng-dkms, edu-rng-tools in build/deb/
 #   make help    all targets
 #
 # Expensive outputs (QEMU source and build, guest kernel, initramfs) are
@@ -93,6 +94,10 @@ dkms-install:
 dkms-remove:
 	scripts/dkms.sh remove
 
+# edu-rng-dkms and edu-rng-tools, from debian/ in a copy of the tree
+deb:
+	scripts/deb.sh
+
 version:
 	@echo $(VERSION)
 
@@ -101,4 +106,4 @@ clean:
 	rm -rf build
 
 .PHONY: all help deps module qemu kernel selftests user run check lint bench install \
-	uninstall dkms-install dkms-remove version clean
+	uninstall dkms-install dkms-remove deb version clean

@@ -4,7 +4,8 @@
 #
 # Suites: lint (static checks), device (unit tests of the device core under
 # ASan/UBSan, KAT cross-checked with openssl), dkms (DKMS build in scratch
-# trees, make install/uninstall layout), guest (selftests in a guest with
+# trees, make install/uninstall layout), deb (the Debian packages, in a
+# scratch bookworm root), guest (selftests in a guest with
 # MSI), guest-intx (the same with INTx only), guest-two (two devices), all
 # on $KVER; then guest-<series> (the MSI selftests) on each kernel of
 # $KVER_EXTRA (default 6.12, the newest 6.12 release; empty: none) whose
@@ -161,6 +162,12 @@ clone_lane() {
 		clone-host clone-seeded -- --timeout 300
 }
 
+# make deb, lintian, and the packages installed, upgraded, removed and
+# purged in a scratch bookworm root (cached), building the module by DKMS
+deb_packages() {
+	"$TOP/scripts/deb-test.sh"
+}
+
 summary() {
 	local s p f tp=0 tf=0 k
 	echo
@@ -191,6 +198,7 @@ done
 suite lint "$TOP/scripts/lint.sh"
 suite device device_tests
 suite dkms "$TOP/scripts/install-test.sh" "$KVER" "${EXTRA[@]}"
+suite deb deb_packages
 suite guest guest_tests guest --append edu.irq=msi
 suite guest-intx guest_tests guest-intx --append "edu.irq=intx rng_core.default_quality=1024" \
 	--no-edu -- -device edu-rng,msi=off

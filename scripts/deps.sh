@@ -15,6 +15,8 @@ if [ ${#pkgs[@]} -eq 0 ]; then
 		gcc make linux-headers-amd64 linux-source-6.1 sparse shellcheck pahole
 		# make dkms-install and the dkms suite
 		dkms
+		# make deb and the deb suite (scripts/deb.sh, deb-test.sh)
+		debhelper dh-dkms lintian fakeroot mmdebstrap
 		# device tests: openssl checks the KAT, clang builds the fuzzer
 		openssl clang libclang-rt-14-dev
 		# guest and firmware; zstd: 6.12's bzImage
