@@ -127,6 +127,14 @@ fuzz_core() {
 		echo "not ok 1 device core fuzzing (status $rc)"
 		return 1
 	fi
+	# inputs that once crashed it
+	if "$BUILD/qemu-tests/fuzz-edu-rng-core" "$TOP"/qemu/tests/fuzz-regressions/* \
+		>/dev/null 2>&1; then
+		echo "ok 2 device core: the fuzzer's past crashes pass"
+	else
+		echo "not ok 2 device core: a past fuzzer crash fails again"
+		return 1
+	fi
 }
 
 # edu_rng_test alone in a guest with other QEMU or kernel settings

@@ -790,7 +790,8 @@ static bool pending_valid(const EduRngCore *c)
            (c->dma_cmd & EDU_RNG_DMA_RNG) &&
            (c->dma_cmd & EDU_RNG_DMA_TO_RAM) &&
            c->pend_count <= c->dma_max &&
-           c->pend_dst + c->pend_count > c->pend_dst &&
+           /* no wrap; FAULT_SHORT can halve a 1-byte count to 0 */
+           (!c->pend_count || c->pend_dst + c->pend_count > c->pend_dst) &&
            c->pend_gen.used <= sizeof(c->pend_gen.block);
 }
 
