@@ -18,7 +18,13 @@
 # and INTx, with and without a transfer pending), guest-clone (one saved
 # state restored twice, host-entropy and seeded), guest-debug
 # (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
-# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).
+# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  On the
+# newest QEMU Debian serves ($QEMU_NEW: default newest, a series such as
+# 10.0, empty for none), named after its series: qtest-qemu-<series> (the
+# qtest checks and QEMU's own qtest tests/qtest/edu-rng-test),
+# guest-qemu-<series> (as guest) and guest-migrate-qemu-<series> (as
+# guest-migrate); and guest-migrate-cross, a guest migrated mid-stream from
+# QEMU 7.2 to it, both -M pc-q35-7.2.
 # TAP of each suite is kept in build/check/<suite>.tap; serial logs beside.
 set -eu
 # shellcheck source=common.sh
@@ -51,6 +57,7 @@ build_all() {
 	"$TOP/scripts/deps.sh"
 	"$TOP/scripts/module.sh"
 	"$TOP/qemu/build-qemu.sh"
+	new_qemu
 	"$TOP/guest/fetch-kernel.sh" >/dev/null
 	LSRC=$("$TOP/scripts/linux-source.sh")
 	make -s -C "$TOP/selftests" OUTPUT="$BUILD/selftests" \
@@ -60,6 +67,44 @@ build_all() {
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
 	# guest-debug: debug kernel (cached), its edu-rng.ko, initramfs; a failure fails that suite only
 	"$TOP/guest/debug-guest.sh" "$BUILD/debug-guest" || echo "check: guest/debug-guest.sh failed" >&2
+}
+
+# The newest QEMU ($QEMU_NEW): NEW_BIN, its qtest NEW_QTEST, its series
+# NEW_SERIES (10.2).  A failed build fails its suites only.
+new_qemu() {
+	local want=${QEMU_NEW-newest}
+	NEW_BIN='' NEW_QTEST='' NEW_SERIES=''
+	[ -n "$want" ] || return 0
+	if NEW_BIN=$(QEMU_VERSION=$want "$TOP/qemu/build-qemu.sh" --print-path); then
+		NEW_QTEST=$(dirname "$NEW_BIN")/edu-rng-test
+		NEW_SERIES=$(cut -d. -f1-2 "$(dirname "$NEW_BIN")/../VERSION")
+	else
+		echo "check: building QEMU_VERSION=$want failed" >&2
+		NEW_BIN=/nonexistent NEW_QTEST=/nonexistent NEW_SERIES=$want
+	fi
+}
+
+new_qtests() {
+	local ok=1
+	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" qtest QEMU="$NEW_BIN" || ok=0
+	QTEST_QEMU_BINARY=$NEW_BIN "$NEW_QTEST" --tap || ok=0
+	[ $ok -eq 1 ]
+}
+
+new_guest() {
+	QEMU=$NEW_BIN guest_tests "guest-qemu-$NEW_SERIES" --append edu.irq=msi
+}
+
+new_migrate() {
+	QEMU=$NEW_BIN "$TOP/selftests/migrate_host.sh" "$OUT/guest-migrate-qemu-$NEW_SERIES" \
+		msi msi-pending intx intx-pending -- --timeout 300
+}
+
+# from 7.2 to the newest, mid-stream, with and without a transfer pending
+cross_migrate() {
+	SRC_QEMU=$("$TOP/qemu/build-qemu.sh" --print-path) DST_QEMU=$NEW_BIN \
+		"$TOP/selftests/migrate_host.sh" "$OUT/guest-migrate-cross" \
+		cross-msi cross-msi-pending -- --timeout 300
 }
 
 device_tests() {
@@ -250,4 +295,10 @@ suite guest-debug-hotplug "$TOP/selftests/hotplug_host.sh" \
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
+if [ -n "$NEW_SERIES" ]; then
+	suite "qtest-qemu-$NEW_SERIES" new_qtests
+	suite "guest-qemu-$NEW_SERIES" new_guest
+	suite "guest-migrate-qemu-$NEW_SERIES" new_migrate
+	suite guest-migrate-cross cross_migrate
+fi
 summary

@@ -16,7 +16,12 @@
 #   clone-host    host-entropy mode, saved once, restored twice (with
 #                 -device vmgenid): the clones' bytes must differ
 #   clone-seeded  seeded: the clones' bytes must be equal, the stream's
+#   cross-msi, cross-msi-pending   msi and msi-pending from one QEMU to
+#                 another: the source runs $SRC_QEMU, the destination
+#                 $DST_QEMU (e.g. 7.2 to 10.2), both -M $CROSS_MACHINE
+#                 (default pc-q35-7.2, the machine both have)
 # Serial logs and run-vm's output go to OUTDIR/<case>.<src|dst|dst1|dst2>.
+# Without the cross- prefix both QEMUs are run-vm's (QEMU=, QEMU_VERSION=).
 # Output is TAP, one line per check, the guest's checks prefixed with the
 # case (and the clone).  Exit status 1 when a check failed.
 #
@@ -52,6 +57,7 @@ cases = rest[:rest.index("--")]
 runvm_opts = rest[rest.index("--") + 1:]
 RUN_VM = os.path.join(top, "qemu/run-vm")
 STEP = 240          # s the guest may take to ask for the migration
+CROSS_MACHINE = os.environ.get("CROSS_MACHINE", "pc-q35-7.2")
 LATENCY = 200000000  # ns per generator transfer in the *-pending cases
 # The kernel disabling an interrupt line that stays raised with no handler
 # claiming it (spurious.c: "irq N: nobody cared", "Disabling IRQ #N"), a
@@ -144,6 +150,16 @@ def wait_proc(p, timeout):
         p.kill()
         return p.wait()
 
+def base_case(case):
+    """cross-msi is msi, between two QEMUs"""
+    return case[len("cross-"):] if case.startswith("cross-") else case
+
+def cross_qemu(case, role):
+    """run-vm options picking the QEMU of a cross- case's role"""
+    if not case.startswith("cross-"):
+        return []
+    return ["--qemu", os.environ["SRC_QEMU" if role == "src" else "DST_QEMU"]]
+
 class Vm:
     """One qemu/run-vm; role is src, dst, dst1 or dst2."""
     def __init__(self, case, role, opts, qemu_args):
@@ -152,7 +168,7 @@ class Vm:
         self.out = os.path.join(outdir, f"{case}.{role}.out")
         self.qmp_path = os.path.join(tmp, f"{role}.qmp")
         cmd = [RUN_VM, "--log", self.log, "--qmp", self.qmp_path] + opts + \
-              runvm_opts + ["--no-edu", "--"] + qemu_args
+              cross_qemu(case, role) + runvm_opts + ["--no-edu", "--"] + qemu_args
         with open(self.out, "w") as out:
             self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                       stdout=out, stderr=subprocess.STDOUT)
@@ -228,7 +244,8 @@ def resume(dst):
     s.close()
 
 def qemu_args(case, role):
-    args = []
+    args = ["-M", CROSS_MACHINE] if case.startswith("cross-") else []
+    case = base_case(case)
     dev = "edu-rng"
     if case.startswith("intx"):
         dev += ",msi=off"
@@ -247,6 +264,7 @@ def qemu_args(case, role):
     return args + ["-serial", "chardev:ctl"]
 
 def common_opts(case):
+    case = base_case(case)
     irq = "intx" if case.startswith("intx") else "msi"
     mode = case if case.startswith("clone") else "stream"
     pending = " edu.pending=1" if case.endswith("-pending") else ""
@@ -258,8 +276,17 @@ def run_case(case):
     initrd = os.path.join(tmp, "initrd")
     state = os.path.join(tmp, "state")
     clone = case.startswith("clone")
-    keep_source = case == "msi"
+    keep_source = base_case(case) == "msi"
     t0 = time.monotonic()
+    if case.startswith("cross-"):
+        for role, var in (("src", "SRC_QEMU"), ("dst", "DST_QEMU")):
+            path = os.environ.get(var, "")
+            if not os.access(path, os.X_OK):
+                tap(False, f"{case}: {var} is no QEMU binary ('{path}')")
+                return
+            ver = subprocess.run([path, "--version"], stdout=subprocess.PIPE,
+                                 text=True).stdout.splitlines()
+            note(f"{case}: {role} {ver[0] if ver else '?'}, -M {CROSS_MACHINE}")
     src = Vm(case, "src", common_opts(case) + [
         "--exec", os.path.join(top, "selftests/migrate_test.sh"),
         "--add", os.path.join(top, "selftests/tap.sh") + ":/exec/",
@@ -328,7 +355,8 @@ def run_case(case):
             tap(False, f"{case}: both clones reported their hashes")
     note(f"{case}: {time.monotonic() - t0:.0f} s")
 
-known = {"msi", "msi-pending", "intx", "intx-pending", "clone-host", "clone-seeded"}
+known = {"msi", "msi-pending", "intx", "intx-pending", "clone-host", "clone-seeded",
+         "cross-msi", "cross-msi-pending"}
 print("TAP version 13", flush=True)
 for case in cases:
     if case not in known:

@@ -109,6 +109,12 @@ typedef struct EduRngCoreOps {
     bool (*dma_write)(void *opaque, uint64_t addr, const void *buf,
                       uint32_t len);
     /*
+     * Is [addr, addr + len) writable RAM for the device (through its
+     * IOMMU, if any)?  Checked before each chunk of a generator transfer;
+     * NULL: everything is.
+     */
+    bool (*dma_is_ram)(void *opaque, uint64_t addr, uint32_t len);
+    /*
      * IRQ_STATUS went from old to new.  An old of 0 with new causes that
      * were pending already signals them again (a new MSI message; INTx
      * stays asserted): FAULT_GONE's return, acks under FAULT_IRQ_STUCK.

@@ -16,13 +16,38 @@
 #include "qemu/guest-random.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
-#include "sysemu/runstate.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "trace.h"
 #include "edu-rng-core.h"
+
+/*
+ * One source for QEMU 7.2 and 10.x (QEMU_VERSION_* from config-host.h):
+ * every difference between the trees is here.
+ */
+#define EDU_RNG_QEMU_AT_LEAST(maj, min) \
+    (QEMU_VERSION_MAJOR > (maj) || \
+     (QEMU_VERSION_MAJOR == (maj) && QEMU_VERSION_MINOR >= (min)))
+#if EDU_RNG_QEMU_AT_LEAST(10, 0)
+#include "system/runstate.h"
+typedef const Property EduRngProperty;          /* counted, no END */
+#define EDU_RNG_PROPS_END
+#else
+#include "sysemu/runstate.h"
+typedef Property EduRngProperty;
+#define EDU_RNG_PROPS_END DEFINE_PROP_END_OF_LIST()
+#endif
+#if EDU_RNG_QEMU_AT_LEAST(10, 1)
+typedef const void EduRngClassData;
+#else
+typedef void EduRngClassData;
+#endif
+#if !EDU_RNG_QEMU_AT_LEAST(9, 1)
+#define device_class_set_legacy_reset(dc, fn) ((dc)->reset = (fn))
+#endif
 
 #define TYPE_EDU_RNG "edu-rng"
 OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
@@ -40,7 +65,7 @@ struct EduRngState {
     uint64_t dma_left_ns;
     EduRngCore core;
 
-    /* properties */
+    /* properties; the x- ones are for tests */
     uint32_t dma_max;
     uint64_t dma_latency_ns;
     bool msi;
@@ -64,11 +89,44 @@ static bool edu_rng_dma_write(void *opaque, uint64_t addr, const void *buf,
     return pci_dma_write(&s->pdev, addr, buf, len) == MEMTX_OK;
 }
 
+/*
+ * Would a write of [addr, addr + len) be a copy into RAM?  Translated as
+ * the write would be, through the device's DMA address space (a vIOMMU
+ * included: a fault there is no RAM either).  Anything else, registers
+ * above all, would take one handler call per 4 or 8 bytes under the BQL;
+ * the test is memory_access_is_direct()'s, whose signature differs
+ * between QEMU versions.
+ */
+static bool edu_rng_dma_is_ram(void *opaque, uint64_t addr, uint32_t len)
+{
+    EduRngState *s = opaque;
+    AddressSpace *as = pci_get_address_space(&s->pdev);
+    MemoryRegion *mr;
+    hwaddr xlat, plen;
+
+    RCU_READ_LOCK_GUARD();
+    while (len) {
+        plen = len;
+        mr = address_space_translate(as, addr, &xlat, &plen, true,
+                                     MEMTXATTRS_UNSPECIFIED);
+        if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+            mr->readonly || mr->rom_device || !plen) {
+            trace_edu_rng_dma_not_ram(addr, len, memory_region_name(mr));
+            return false;
+        }
+        plen = MIN(plen, len);
+        addr += plen;
+        len -= plen;
+    }
+    return true;
+}
+
 /* MSI is edge-triggered: send one message per newly raised cause. */
 static void edu_rng_irq_update(void *opaque, uint32_t old, uint32_t new)
 {
     EduRngState *s = opaque;
 
+    trace_edu_rng_irq_update(old, new, msi_enabled(&s->pdev));
     if (msi_enabled(&s->pdev)) {
         if (new & ~old) {
             msi_notify(&s->pdev, 0);
@@ -86,6 +144,7 @@ static void edu_rng_get_entropy(void *opaque, void *buf, size_t len)
 
 static void edu_rng_guest_error(void *opaque, const char *msg)
 {
+    trace_edu_rng_guest_error(msg);
     qemu_log_mask(LOG_GUEST_ERROR, "edu-rng: %s\n", msg);
 }
 
@@ -100,6 +159,7 @@ static void edu_rng_schedule(void *opaque, uint64_t ns)
 {
     EduRngState *s = opaque;
 
+    trace_edu_rng_schedule(ns);
     if (ns) {
         timer_mod(&s->dma_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + ns);
     } else {
@@ -121,6 +181,8 @@ static void edu_rng_dma_bh(void *opaque)
     if (!runstate_is_running()) {
         return;
     }
+    trace_edu_rng_dma_complete(s->core.pending, s->core.pend_dst,
+                               s->core.pend_count);
     edu_rng_core_dma_complete(&s->core);
 }
 
@@ -141,6 +203,7 @@ static void edu_rng_dma_timer(void *opaque)
 static const EduRngCoreOps edu_rng_core_ops = {
     .dma_read = edu_rng_dma_read,
     .dma_write = edu_rng_dma_write,
+    .dma_is_ram = edu_rng_dma_is_ram,
     .irq_update = edu_rng_irq_update,
     .get_entropy = edu_rng_get_entropy,
     .guest_error = edu_rng_guest_error,
@@ -150,8 +213,10 @@ static const EduRngCoreOps edu_rng_core_ops = {
 static uint64_t edu_rng_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     EduRngState *s = opaque;
+    uint64_t val = edu_rng_core_read(&s->core, addr, size);
 
-    return edu_rng_core_read(&s->core, addr, size);
+    trace_edu_rng_mmio_read(addr, size, val);
+    return val;
 }
 
 static void edu_rng_mmio_write(void *opaque, hwaddr addr, uint64_t val,
@@ -159,6 +224,7 @@ static void edu_rng_mmio_write(void *opaque, hwaddr addr, uint64_t val,
 {
     EduRngState *s = opaque;
 
+    trace_edu_rng_mmio_write(addr, size, val);
     edu_rng_core_write(&s->core, addr, val, size);
 }
 
@@ -201,6 +267,7 @@ static void edu_rng_vm_state_change(void *opaque, bool running,
 {
     EduRngState *s = opaque;
 
+    trace_edu_rng_vm_state_change(running, s->core.pending);
     if (running) {
         edu_rng_resume_dma(s);
         return;
@@ -245,8 +312,8 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.can_delay = true;
     s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
-    s->dma_bh = qemu_bh_new_guarded(edu_rng_dma_bh, s,
-                                    &DEVICE(s)->mem_reentrancy_guard);
+    s->dma_bh = aio_bh_new_guarded(qemu_get_aio_context(), edu_rng_dma_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
     s->vmstate_entry = qemu_add_vm_change_state_handler(
         edu_rng_vm_state_change, s);
     memory_region_init_io(&s->mmio, OBJECT(s), &edu_rng_mmio_ops, s,
@@ -269,6 +336,7 @@ static void edu_rng_reset(DeviceState *dev)
 {
     EduRngState *s = EDU_RNG(dev);
 
+    trace_edu_rng_reset();
     timer_del(&s->dma_timer);
     qemu_bh_cancel(s->dma_bh);
     s->dma_left_ns = 0;
@@ -315,6 +383,7 @@ static int edu_rng_post_load(void *opaque, int version_id)
 
     if (!edu_rng_core_state_valid(&s->core) ||
         s->dma_left_ns > EDU_RNG_DMA_LATENCY_MAX) {
+        trace_edu_rng_post_load_invalid();
         return -EINVAL;
     }
     edu_rng_core_post_load(&s->core);
@@ -347,7 +416,7 @@ static const VMStateDescription vmstate_edu_rng_pending = {
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = edu_rng_pending_needed,
-    .fields = (VMStateField[]) {
+    .fields = (const VMStateField[]) {
         VMSTATE_BOOL(core.pending, EduRngState),
         VMSTATE_UINT32_ARRAY(core.pend_gen.key, EduRngState, 8),
         VMSTATE_UINT64(core.pend_gen.nonce, EduRngState),
@@ -378,7 +447,7 @@ static const VMStateDescription vmstate_edu_rng = {
     .pre_save = edu_rng_pre_save,
     .pre_load = edu_rng_pre_load,
     .post_load = edu_rng_post_load,
-    .fields = (VMStateField[]) {
+    .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(pdev, EduRngState),
         VMSTATE_UINT32_ARRAY(core.gen.key, EduRngState, 8),
         VMSTATE_UINT64(core.gen.nonce, EduRngState),
@@ -401,17 +470,26 @@ static const VMStateDescription vmstate_edu_rng = {
     .subsections = edu_rng_subsections,
 };
 
-static Property edu_rng_properties[] = {
+/*
+ * The test-only properties are x-*; their old names, which the admin
+ * guide, the selftests and the benchmarks use, stay as aliases (a second
+ * property on the same field).
+ */
+static EduRngProperty edu_rng_properties[] = {
     DEFINE_PROP_UINT32("dma-max", EduRngState, dma_max,
                        EDU_RNG_DMA_MAX_DEFAULT),
-    DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
+    DEFINE_PROP_UINT64("x-dma-latency-ns", EduRngState, dma_latency_ns, 0),
+    DEFINE_PROP_BOOL("x-fault-injection", EduRngState, fault_injection,
+                     false),
+    DEFINE_PROP_BOOL("x-gen-ahead", EduRngState, gen_ahead, false),
+    DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
     DEFINE_PROP_BOOL("fault-injection", EduRngState, fault_injection, false),
     DEFINE_PROP_BOOL("gen-ahead", EduRngState, gen_ahead, false),
-    DEFINE_PROP_END_OF_LIST(),
+    EDU_RNG_PROPS_END
 };
 
-static void edu_rng_class_init(ObjectClass *oc, void *data)
+static void edu_rng_class_init(ObjectClass *oc, EduRngClassData *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(oc);
@@ -423,17 +501,23 @@ static void edu_rng_class_init(ObjectClass *oc, void *data)
     k->revision = 0x01;
     k->class_id = PCI_CLASS_OTHERS;
     dc->desc = "edu-rng random number generator (lab 1234:cafe, EDU DMA)";
-    dc->reset = edu_rng_reset;
+    device_class_set_legacy_reset(dc, edu_rng_reset);
     dc->vmsd = &vmstate_edu_rng;
     device_class_set_props(dc, edu_rng_properties);
     object_class_property_set_description(oc, "dma-max",
         "largest generator DMA transfer in bytes (4096..16777216)");
-    object_class_property_set_description(oc, "dma-latency-ns",
+    object_class_property_set_description(oc, "x-dma-latency-ns",
         "simulated latency of a generator DMA transfer (0..1000000000)");
-    object_class_property_set_description(oc, "fault-injection",
+    object_class_property_set_description(oc, "x-fault-injection",
         "expose the FAULT register, for tests (off)");
-    object_class_property_set_description(oc, "gen-ahead",
+    object_class_property_set_description(oc, "x-gen-ahead",
         "complete transfers at once from bytes made ahead (off)");
+    object_class_property_set_description(oc, "dma-latency-ns",
+        "alias of x-dma-latency-ns");
+    object_class_property_set_description(oc, "fault-injection",
+        "alias of x-fault-injection");
+    object_class_property_set_description(oc, "gen-ahead",
+        "alias of x-gen-ahead");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

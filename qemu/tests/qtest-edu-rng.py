@@ -5,8 +5,12 @@ QEMU-level checks of the edu-rng device, through QEMU's qtest protocol
 (-accel qtest: no guest code runs, the test drives MMIO, PCI config and
 the virtual clock) and QMP.  What the core's unit tests cannot see:
 
-  - a delayed transfer aimed at the device's own BAR0 meets the
-    reentrancy guard (it fails; it does not reach the registers);
+  - a delayed transfer aimed at the device's own BAR0 fails (no RAM;
+    the reentrancy guard stands behind that); it does not reach the
+    registers;
+  - generator transfers into writable registers that are no RAM (an
+    8 MiB pflash, the HPET) fail at once, instead of millions of MMIO
+    handler calls under the BQL;
   - nothing is written, no interrupt raised, while the VM is stopped;
     the transfer completes after cont;
   - a transfer pending at migration completes on the destination with
@@ -29,8 +33,8 @@ RAM = 0x100000
 CFG = 0x80000000 | (4 << 11)         # bus 0, device 4, function 0
 RNG_CMD = 0xf
 REG = dict(RANDOM=0x00, SEED=0x04, SEED_HI=0x10, CTRL=0x18, XFER=0x1c,
-           STATUS=0x20, IRQ_STATUS=0x24, IRQ_RAISE=0x60, DMA_DST=0x88,
-           DMA_COUNT=0x90, DMA_CMD=0x98)
+           STATUS=0x20, IRQ_STATUS=0x24, IRQ_RAISE=0x60, IRQ_ACK=0x64,
+           DMA_DST=0x88, DMA_COUNT=0x90, DMA_CMD=0x98)
 DMA_DONE, DMA_ERROR = 0x100, 0x200
 BUSY, ERROR = 1, 2
 
@@ -149,9 +153,36 @@ def main():
     vm.dma(BAR + REG["IRQ_RAISE"], 4, seed=42)
     vm.step(10000)
     irq, st = vm.rd("IRQ_STATUS"), vm.rd("STATUS")
-    check(irq == DMA_ERROR and st & ERROR and not st & BUSY,
-          "delayed DMA into own BAR0 blocked by the reentrancy guard "
+    check(irq == DMA_ERROR and st & ERROR and not st & BUSY and
+          not vm.rd("SEED_HI"),
+          "delayed DMA into own BAR0 refused, registers untouched "
           "(IRQ_STATUS 0x%x)" % irq)
+    vm.quit()
+
+    # 1b. generator DMA into registers that take writes: refused at once
+    flash = os.path.join(tmp, "flash.img")
+    with open(flash, "wb") as f:
+        f.truncate(8 << 20)
+    vm = Vm(qemu, tmp, "noram", "msi=off,dma-max=16777216",
+            ["-drive", "if=pflash,format=raw,readonly=on,file=" + flash])
+    vm.setup()
+    for what, dst, count in (("8 MiB into the pflash", 0xff800000, 8 << 20),
+                             ("16 MiB at the HPET", 0xfed00000, 16 << 20)):
+        t0 = time.monotonic()
+        vm.wr("STATUS", ERROR)
+        vm.dma(dst, count, seed=42)
+        busy = True
+        for _ in range(1000):
+            busy = vm.rd("STATUS") & BUSY
+            if not busy:
+                break
+        secs = time.monotonic() - t0
+        irq = vm.rd("IRQ_STATUS")
+        print("# %s: refused in %.3f s" % (what, secs), flush=True)
+        check(not busy and irq & DMA_ERROR and vm.rd("XFER") == 0 and
+              secs < 2, "generator DMA of %s (no RAM) fails at once "
+              "(%.3f s, IRQ_STATUS 0x%x)" % (what, secs, irq))
+        vm.wr("IRQ_ACK", DMA_ERROR)
     vm.quit()
 
     # 2. stop/cont with a transfer pending

@@ -625,6 +625,65 @@ static void test_dma_fail_bounded(void)
 	}
 }
 
+/* A register window inside RAM's range: writes would succeed, but it is no RAM */
+#define MMIO_BASE (RAM_BASE + 8192)
+#define MMIO_SIZE 65536u
+
+static bool fake_dma_is_ram(void *opaque, uint64_t addr, uint32_t len)
+{
+	return addr + len <= MMIO_BASE || addr >= MMIO_BASE + MMIO_SIZE;
+}
+
+/*
+ * A generator transfer refuses a chunk whose destination is not RAM before
+ * writing it (each 4 bytes of it would be a handler call under the BQL),
+ * on every path; the chunks before it are written, the stream goes on past
+ * the whole transfer.
+ */
+static void test_dma_not_ram(void)
+{
+	static uint8_t ahead[1u << 20], want[32768];
+	static const char *const path[] = {
+		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+	};
+	static EduRngCoreOps ram_ops;
+	EduRngGen g;
+
+	ram_ops = ops;
+	ram_ops.dma_is_ram = fake_dma_is_ram;
+	edu_rng_gen_seed(&g, 42);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	for (int i = 0; i < 4; i++) {
+		EduRngCore c;
+		char what[128];
+		uint32_t next;
+
+		edu_rng_core_init(&c, &ram_ops, NULL, 1u << 20);
+		c.can_delay = true;
+		c.dma_latency_ns = i == 1 ? 1000 : 0;
+		c.async_dma = i >= 2;
+		c.ahead = i == 3 ? ahead : NULL;
+		memset(ram, 0, 3 * 4096);
+		seed(&c, 42);
+		dma_writes = 0;
+		errors_logged = 0;
+		dma(&c, 0, RAM_BASE, 16384, RNG_CMD);
+		edu_rng_core_dma_complete(&c);
+		next = rd(&c, EDU_RNG_REG_RANDOM);
+		snprintf(what, sizeof(what),
+			 "generator DMA into no RAM (%s): refused at that chunk, "
+			 "DMA_ERROR, stream past it", path[i]);
+		check(dma_writes == 2 && rd(&c, EDU_RNG_REG_XFER) == 8192 &&
+		      !memcmp(ram, want, 8192) && ram[8192] == 0 &&
+		      rd(&c, EDU_RNG_REG_IRQ_STATUS) == EDU_RNG_IRQ_DMA_ERROR &&
+		      (rd(&c, EDU_RNG_REG_STATUS) & EDU_RNG_STATUS_ERROR) &&
+		      errors_logged == 1 && !busy(&c) &&
+		      next == (want[16384] | want[16385] << 8 |
+			       want[16386] << 16 | (uint32_t)want[16387] << 24),
+		      what);
+	}
+}
+
 /*
  * A transfer whose second 4 KiB chunk reaches RAM in part, then fails: the
  * guest may have seen those bytes, so the stream must go on past the whole
@@ -1124,6 +1183,7 @@ int main(void)
 	test_dma_buffer();
 	test_dma_fail_bounded();
 	test_dma_fail_no_repeat();
+	test_dma_not_ram();
 	test_dma_latency();
 	test_gen_ahead();
 	test_faults();
