@@ -46,8 +46,9 @@ VM=$!
 
 # The QMP side's messages wait until the guest's console output is done.
 QRC=0
-python3 - "$DIR/qmp" "$LOG" "$VM" 2>"$DIR/qmp.log" <<'PY' || QRC=$?
-import json, os, re, select, socket, sys, time
+PYTHONPATH=$TOP/selftests python3 - "$DIR/qmp" "$LOG" "$VM" 2>"$DIR/qmp.log" <<'PY' || QRC=$?
+import re, sys, time
+from qmp import Qmp
 
 qmp_path, log_path, vm_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 STEP = 240      # s the guest may take from one request to the next (its
@@ -63,64 +64,6 @@ def vm_running():
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-class Qmp:
-    def __init__(self, path):
-        end = time.monotonic() + STEP
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX)
-                self.s.connect(path)
-                break
-            except OSError:
-                self.s.close()
-                if time.monotonic() > end or not vm_running():
-                    raise RuntimeError("no QMP socket")
-                time.sleep(0.05)    # bounded poll for the socket
-        self.buf = b""
-        self.events = []
-        self.recv(STEP)             # the greeting
-        self.cmd("qmp_capabilities")
-
-    # the next message, or None after @timeout s
-    def recv(self, timeout):
-        end = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = end - time.monotonic()
-            if left <= 0 or not select.select([self.s], [], [], left)[0]:
-                return None
-            data = self.s.recv(65536)
-            if not data:
-                raise RuntimeError("QEMU closed the QMP socket")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        self.s.sendall(json.dumps({"execute": name, "arguments": args}).encode())
-        while True:
-            msg = self.recv(STEP)
-            if msg is None:
-                raise RuntimeError(f"no answer to {name}")
-            if "event" in msg:
-                self.events.append(msg)
-            elif "error" in msg:
-                raise RuntimeError(f"{name}: {msg['error'].get('desc')}")
-            elif "return" in msg:
-                return msg["return"]
-
-    def wait_event(self, name, device, timeout):
-        end = time.monotonic() + timeout
-        while True:
-            for e in self.events:
-                if e["event"] == name and e.get("data", {}).get("device") == device:
-                    self.events.remove(e)
-                    return
-            msg = self.recv(max(0, end - time.monotonic()))
-            if msg is None:
-                raise RuntimeError(f"no {name} for {device} within {timeout} s")
-            if "event" in msg:
-                self.events.append(msg)
 
 # The guest's requests, in order, from the serial log.
 class Log:
@@ -148,7 +91,7 @@ class Log:
 
 qmp = None
 try:
-    qmp = Qmp(qmp_path)
+    qmp = Qmp(qmp_path, vm_running, STEP)
     log = Log(log_path)
     n, deleted = 1, []
     while True:
@@ -169,10 +112,7 @@ except (RuntimeError, OSError, ValueError) as e:
     say(str(e))
     # end the guest now rather than at its timeouts
     if qmp:
-        try:
-            qmp.cmd("quit")
-        except (RuntimeError, OSError, ValueError):
-            pass
+        qmp.quit()
     sys.exit(1)
 PY
 

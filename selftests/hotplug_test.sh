@@ -24,36 +24,6 @@ CYCLES=${CYCLES:-10}
 # per seeded check: 192 KiB through /dev/edu-rngN
 DIRECT=196608
 
-# the device's PCI address; no fork but one, as polls call it often
-bdf() {
-	for d in /sys/bus/pci/devices/*; do
-		read -r dv 2>/dev/null <"$d/device" || continue
-		read -r vd 2>/dev/null <"$d/vendor" || continue
-		if [ "$vd" = 0x1234 ] && [ "$dv" = 0xcafe ]; then
-			echo "${d##*/}"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# seconds since boot (no fork)
-now() {
-	read -r up _ </proc/uptime
-	echo "${up%.*}"
-}
-
-# poll COND... every 50 ms until it succeeds, for at most $1 s by the
-# clock (a loaded TCG guest runs a poll round much slower than 50 ms)
-poll() {
-	end=$(($(now) + $1))
-	shift
-	until "$@"; do
-		[ "$(now)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
 # cur and avail: rng_current and rng_available (blank-separated names;
 # without the "none" that 6.12 lists) of the hwrng core
 hwrngs() {

@@ -12,15 +12,6 @@ KO=/lib/modules/$(uname -r)/extra/edu-rng.ko
 # shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 
-bdf() {
-	for d in /sys/bus/pci/devices/*; do
-		if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0xcafe ]; then
-			echo "${d##*/}"
-			return 0
-		fi
-	done
-	return 1
-}
 B=$(bdf)
 
 # A reader: reads in a loop, reopening after errors, counting both.

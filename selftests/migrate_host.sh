@@ -48,8 +48,9 @@ mkdir -p "$OUTDIR"
 DIR=$(mktemp -d /tmp/edu-rng-migrate.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
 
-python3 - "$TOP" "$STREAM" "$OUTDIR" "$DIR" "${CASES[@]}" -- "$@" <<'PY'
-import json, os, re, select, socket, subprocess, sys, time
+PYTHONPATH=$TOP/selftests python3 - "$TOP" "$STREAM" "$OUTDIR" "$DIR" "${CASES[@]}" -- "$@" <<'PY'
+import os, re, socket, subprocess, sys, time
+from qmp import Qmp
 
 top, stream, outdir, tmp = sys.argv[1:5]
 rest = sys.argv[5:]
@@ -79,53 +80,6 @@ def note(msg):
 
 def alive(p):
     return p.poll() is None
-
-class Qmp:
-    def __init__(self, path, proc):
-        end = time.monotonic() + STEP
-        while True:
-            try:
-                self.s = socket.socket(socket.AF_UNIX)
-                self.s.connect(path)
-                break
-            except OSError:
-                self.s.close()
-                if time.monotonic() > end or not alive(proc):
-                    raise RuntimeError("no QMP socket")
-                time.sleep(0.05)    # bounded poll for the socket
-        self.buf = b""
-        self.recv(STEP)             # the greeting
-        self.cmd("qmp_capabilities")
-
-    def recv(self, timeout):
-        end = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = end - time.monotonic()
-            if left <= 0 or not select.select([self.s], [], [], left)[0]:
-                return None
-            data = self.s.recv(65536)
-            if not data:
-                raise RuntimeError("QEMU closed the QMP socket")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        self.s.sendall(json.dumps({"execute": name, "arguments": args}).encode())
-        while True:
-            msg = self.recv(STEP)
-            if msg is None:
-                raise RuntimeError(f"no answer to {name}")
-            if "error" in msg:
-                raise RuntimeError(f"{name}: {msg['error'].get('desc')}")
-            if "return" in msg:
-                return msg["return"]
-
-    def quit(self):
-        try:
-            self.cmd("quit")
-        except (RuntimeError, OSError, ValueError):
-            pass
 
 def log_text(path):
     try:
@@ -177,7 +131,7 @@ class Vm:
         self.noted = False
 
     def connect(self):
-        self.qmp = Qmp(self.qmp_path, self.p)
+        self.qmp = Qmp(self.qmp_path, lambda: alive(self.p), STEP)
         return self.qmp
 
     def finish(self, timeout):

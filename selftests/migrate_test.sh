@@ -46,35 +46,6 @@ READY=1572864	# stream: bytes read before asking for the migration (6 transfers:
 PENDING=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^edu\.pending=//p')
 CLONE=65536	# clone: bytes of each source after the resume
 
-# seconds since boot (no fork)
-now() {
-	read -r up _ </proc/uptime
-	echo "${up%.*}"
-}
-
-# poll COND... every 50 ms until it succeeds, for at most $1 s
-poll() {
-	end=$(($(now) + $1))
-	shift
-	until "$@"; do
-		[ "$(now)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
-
-# the device's PCI address
-bdf() {
-	for d in /sys/bus/pci/devices/*; do
-		read -r dv 2>/dev/null <"$d/device" || continue
-		read -r vd 2>/dev/null <"$d/vendor" || continue
-		if [ "$vd" = 0x1234 ] && [ "$dv" = 0xcafe ]; then
-			echo "${d##*/}"
-			return 0
-		fi
-	done
-	return 1
-}
-
 bound() {
 	B=$(bdf) && [ -e "$DRV/$B" ] && [ -c /dev/edu-rng0 ]
 }

@@ -234,6 +234,23 @@ static void core_new(EduRngCore *c)
 	errors_logged = 0;
 }
 
+/* The paths a generator transfer takes, for the tests that try each */
+enum { PATHS = 4 };
+static const char *const path[PATHS] = {
+	"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
+};
+
+/* Make @c take path @i (gen-ahead stages into a buffer of its own) */
+static void take_path(EduRngCore *c, int i)
+{
+	static uint8_t ahead[1u << 20];
+
+	c->can_delay = true;
+	c->dma_latency_ns = i == 1 ? 1000 : 0;
+	c->async_dma = i >= 2;
+	c->ahead = i == 3 ? ahead : NULL;
+}
+
 static uint64_t rd(EduRngCore *c, uint64_t addr)
 {
 	return edu_rng_core_read(c, addr, 4);
@@ -599,19 +616,12 @@ static void test_faults(void)
  */
 static void test_dma_fail_bounded(void)
 {
-	static uint8_t ahead[1u << 20];
-	static const char *const path[] = {
-		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
-	};
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < PATHS; i++) {
 		EduRngCore c;
 		char what[96];
 
 		core_new(&c);
-		c.can_delay = true;
-		c.dma_latency_ns = i == 1 ? 1000 : 0;
-		c.async_dma = i >= 2;
-		c.ahead = i == 3 ? ahead : NULL;
+		take_path(&c, i);
 		dma_writes = 0;
 		dma_failed_bytes = 0;
 		dma(&c, 0, 0x1000, 1u << 20, RNG_CMD);
@@ -642,10 +652,7 @@ static bool fake_dma_is_ram(void *opaque, uint64_t addr, uint32_t len)
  */
 static void test_dma_not_ram(void)
 {
-	static uint8_t ahead[1u << 20], want[32768];
-	static const char *const path[] = {
-		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
-	};
+	static uint8_t want[32768];
 	static EduRngCoreOps ram_ops;
 	EduRngGen g;
 
@@ -653,16 +660,13 @@ static void test_dma_not_ram(void)
 	ram_ops.dma_is_ram = fake_dma_is_ram;
 	edu_rng_gen_seed(&g, 42);
 	edu_rng_gen_fill(&g, want, sizeof(want));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < PATHS; i++) {
 		EduRngCore c;
 		char what[128];
 		uint32_t next;
 
 		edu_rng_core_init(&c, &ram_ops, NULL, 1u << 20);
-		c.can_delay = true;
-		c.dma_latency_ns = i == 1 ? 1000 : 0;
-		c.async_dma = i >= 2;
-		c.ahead = i == 3 ? ahead : NULL;
+		take_path(&c, i);
 		memset(ram, 0, 3 * 4096);
 		seed(&c, 42);
 		dma_writes = 0;
@@ -691,25 +695,19 @@ static void test_dma_not_ram(void)
  */
 static void test_dma_fail_no_repeat(void)
 {
-	static uint8_t ahead[1u << 20], want[32768];
-	static const char *const path[] = {
-		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
-	};
+	static uint8_t want[32768];
 	uint64_t edge = RAM_BASE + RAM_SIZE - 6144;
 	EduRngGen g;
 
 	edu_rng_gen_seed(&g, 13);
 	edu_rng_gen_fill(&g, want, sizeof(want));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < PATHS; i++) {
 		EduRngCore c;
 		char what[96];
 		bool ok;
 
 		core_new(&c);
-		c.can_delay = true;
-		c.dma_latency_ns = i == 1 ? 1000 : 0;
-		c.async_dma = i >= 2;
-		c.ahead = i == 3 ? ahead : NULL;
+		take_path(&c, i);
 		seed(&c, 13);
 		/* the first transfer leaves gen-ahead's bytes ready */
 		dma(&c, 0, RAM_BASE, 8192, RNG_CMD);
@@ -740,25 +738,19 @@ static void test_dma_fail_no_repeat(void)
  */
 static void test_fault_no_write(void)
 {
-	static uint8_t ahead[1u << 20], want[32768];
-	static const char *const path[] = {
-		"at once", "dma-latency-ns", "in the main loop", "gen-ahead",
-	};
+	static uint8_t want[32768];
 	EduRngGen g;
 
 	edu_rng_gen_seed(&g, 17);
 	edu_rng_gen_fill(&g, want, sizeof(want));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < PATHS; i++) {
 		EduRngCore c;
 		char what[96];
 		bool ok;
 
 		core_new(&c);
 		c.fault_injection = true;
-		c.can_delay = true;
-		c.dma_latency_ns = i == 1 ? 1000 : 0;
-		c.async_dma = i >= 2;
-		c.ahead = i == 3 ? ahead : NULL;
+		take_path(&c, i);
 		seed(&c, 17);
 		dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
 		edu_rng_core_dma_complete(&c);
