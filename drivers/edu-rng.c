@@ -158,6 +158,11 @@ struct edu_rng {
 	struct miscdevice misc;
 	char misc_name[16];
 	int id;
+	/*
+	 * Our interrupt, looked up once: pci_irq_vector() takes the MSI
+	 * descriptors' mutex, which the handler and the spinlock forbid.
+	 */
+	int irq;
 
 	/* serializes mode changes; protects registered and seeded */
 	struct mutex mode_lock;
@@ -328,9 +333,9 @@ static bool edu_rng_irq_mask(struct edu_rng *priv, bool mask)
 
 	if (pdev->msi_enabled) {
 		if (mask)
-			disable_irq_nosync(pci_irq_vector(pdev, 0));
+			disable_irq_nosync(priv->irq);
 		else
-			enable_irq(pci_irq_vector(pdev, 0));
+			enable_irq(priv->irq);
 		return true;
 	}
 	if (mask)
@@ -1249,7 +1254,7 @@ static void edu_rng_stop(void *data)
 	 * the interrupt or queued the watchdog: wait for it, then for the
 	 * watchdog, which queues itself again only while !gone.
 	 */
-	synchronize_irq(pci_irq_vector(priv->pdev, 0));
+	synchronize_irq(priv->irq);
 	cancel_delayed_work_sync(&priv->watchdog);
 	/* the reset cleared the causes: free_irq() wants the line as found */
 	if (priv->irq_masked) {
@@ -1374,8 +1379,9 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret < 0)
 		return ret;
 	snprintf(priv->name, sizeof(priv->name), "edu-rng-%s", pci_name(pdev));
-	ret = devm_request_irq(dev, pci_irq_vector(pdev, 0), edu_rng_irq,
-			       IRQF_SHARED, priv->name, priv);
+	priv->irq = pci_irq_vector(pdev, 0);
+	ret = devm_request_irq(dev, priv->irq, edu_rng_irq, IRQF_SHARED,
+			       priv->name, priv);
 	if (ret)
 		return ret;
 	ret = devm_add_action_or_reset(dev, edu_rng_stop, priv);
