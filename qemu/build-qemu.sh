@@ -184,9 +184,13 @@ pristine_source() {
 		dsc=$(find "$d" -maxdepth 1 -name 'qemu_*.dsc' | head -n1)
 		[ -n "$dsc" ] || die "no .dsc in $d"
 	fi
-	# (its signature unchecked: apt checked the files' hashes)
-	out=$(dpkg-source -x "$dsc" "$2" 2>&1) ||
+	# (its signature unchecked: apt checked the files' hashes); unpacked
+	# beside the .dsc, where dpkg-source finds the tarballs it would
+	# otherwise copy next to the tree, then moved
+	rm -rf "$d/unpack"
+	out=$(dpkg-source -x "$dsc" "$d/unpack" 2>&1) ||
 		{ printf '%s\n' "$out" | tail -n 5 >&2; die "dpkg-source cannot unpack $dsc"; }
+	mv "$d/unpack" "$2"
 }
 
 # Echo the source dir of the newest served qemu whose version matches the
