@@ -9,6 +9,8 @@
 #   make install install module, udev rule, docs, CLI; DESTDIR, PREFIX
 #   make dkms-install  register the module with DKMS (make dkms-remove)
 #   make deb     Debian packages edu-rng-dkms, edu-rng-tools in build/deb/
+#   make patches the upstream patch series (git format-patch) in
+#                build/patches/<series>/: qemu (the device)
 #   make help    all targets
 #
 # Expensive outputs (QEMU source and build, guest kernel, initramfs) are
@@ -98,6 +100,11 @@ dkms-remove:
 deb:
 	scripts/deb.sh
 
+# build/patches/qemu/: the device for upstream QEMU, against the newest
+# QEMU source build-qemu.sh fetches (Documentation/upstream.rst)
+patches: deps
+	scripts/patches.sh
+
 version:
 	@echo $(VERSION)
 
@@ -106,4 +113,4 @@ clean:
 	rm -rf build
 
 .PHONY: all help deps module qemu kernel selftests user run check lint bench install \
-	uninstall dkms-install dkms-remove deb version clean
+	uninstall dkms-install dkms-remove deb patches version clean

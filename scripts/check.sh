@@ -91,6 +91,12 @@ new_qtests() {
 	[ $ok -eq 1 ]
 }
 
+# make patches' upstream QEMU series: git am onto a fresh baseline of the
+# newest QEMU source, its build and qtest, checkpatch on every patch
+qemu_patches() {
+	"$TOP/scripts/patches.sh" --check qemu
+}
+
 new_guest() {
 	QEMU=$NEW_BIN guest_tests "guest-qemu-$NEW_SERIES" --append edu.irq=msi
 }
@@ -297,6 +303,7 @@ for k in "${EXTRA[@]}"; do
 done
 if [ -n "$NEW_SERIES" ]; then
 	suite "qtest-qemu-$NEW_SERIES" new_qtests
+	suite patches-qemu qemu_patches
 	suite "guest-qemu-$NEW_SERIES" new_guest
 	suite "guest-migrate-qemu-$NEW_SERIES" new_migrate
 	suite guest-migrate-cross cross_migrate

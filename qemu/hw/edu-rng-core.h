@@ -1,9 +1,9 @@
 /*
  * edu-rng device core: the generator and the register file.
  *
- * Nothing here depends on QEMU: hw/misc/edu-rng.c wraps it in a PCI device,
- * and the host-side unit tests and fuzzer drive it directly.  The register
- * map is documented in Documentation/edu-rng-device.rst.
+ * Nothing here depends on QEMU's device model: hw/misc/edu-rng.c wraps it
+ * in a PCI device, and unit tests and fuzzers can drive it directly.  The
+ * register map is documented in docs/specs/edu-rng.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

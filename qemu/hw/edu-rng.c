@@ -1,11 +1,11 @@
 /*
  * edu-rng: a random number generator on PCI, grown from QEMU's edu device
  *
- * BAR0 keeps the lab's registers (0x00 read = 32 random bits, 0x04 write =
- * seed) and EDU's DMA engine at EDU's offsets, extended so one command fills
- * guest memory from the generator.  All the guest-visible logic lives in
- * edu-rng-core.c; this file connects it to PCI, MSI/INTx, reset and
- * migration.  See Documentation/edu-rng-device.rst.
+ * BAR0 has two plain registers (0x00 read = 32 random bits, 0x04 write =
+ * seed) and edu's DMA engine at edu's offsets, extended so one command
+ * fills guest memory from the generator.  All the guest-visible logic
+ * lives in edu-rng-core.c; this file connects it to PCI, MSI/INTx, reset
+ * and migration.  See docs/specs/edu-rng.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,33 +21,9 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "system/runstate.h"
 #include "trace.h"
 #include "edu-rng-core.h"
-
-/*
- * One source for QEMU 7.2 and 10.x (QEMU_VERSION_* from config-host.h):
- * every difference between the trees is here.
- */
-#define EDU_RNG_QEMU_AT_LEAST(maj, min) \
-    (QEMU_VERSION_MAJOR > (maj) || \
-     (QEMU_VERSION_MAJOR == (maj) && QEMU_VERSION_MINOR >= (min)))
-#if EDU_RNG_QEMU_AT_LEAST(10, 0)
-#include "system/runstate.h"
-typedef const Property EduRngProperty;          /* counted, no END */
-#define EDU_RNG_PROPS_END
-#else
-#include "sysemu/runstate.h"
-typedef Property EduRngProperty;
-#define EDU_RNG_PROPS_END DEFINE_PROP_END_OF_LIST()
-#endif
-#if EDU_RNG_QEMU_AT_LEAST(10, 1)
-typedef const void EduRngClassData;
-#else
-typedef void EduRngClassData;
-#endif
-#if !EDU_RNG_QEMU_AT_LEAST(9, 1)
-#define device_class_set_legacy_reset(dc, fn) ((dc)->reset = (fn))
-#endif
 
 #define TYPE_EDU_RNG "edu-rng"
 OBJECT_DECLARE_SIMPLE_TYPE(EduRngState, EDU_RNG)
@@ -349,7 +325,7 @@ static void edu_rng_reset(DeviceState *dev)
  * or an MSI sent now would be lost on the destination or stale there.
  * A pending transfer migrates instead (vmstate_edu_rng_pending) and
  * completes on the destination once it runs.  See "Reset and migration"
- * in Documentation/edu-rng-device.rst for the stream format's rules.
+ * in docs/specs/edu-rng.rst for the stream format's rules.
  */
 static int edu_rng_pre_save(void *opaque)
 {
@@ -470,12 +446,8 @@ static const VMStateDescription vmstate_edu_rng = {
     .subsections = edu_rng_subsections,
 };
 
-/*
- * The test-only properties are x-*; their old names, which the admin
- * guide, the selftests and the benchmarks use, stay as aliases (a second
- * property on the same field).
- */
-static EduRngProperty edu_rng_properties[] = {
+/* The x- properties are for tests. */
+static const Property edu_rng_properties[] = {
     DEFINE_PROP_UINT32("dma-max", EduRngState, dma_max,
                        EDU_RNG_DMA_MAX_DEFAULT),
     DEFINE_PROP_BOOL("msi", EduRngState, msi, true),
@@ -483,24 +455,20 @@ static EduRngProperty edu_rng_properties[] = {
     DEFINE_PROP_BOOL("x-fault-injection", EduRngState, fault_injection,
                      false),
     DEFINE_PROP_BOOL("x-gen-ahead", EduRngState, gen_ahead, false),
-    DEFINE_PROP_UINT64("dma-latency-ns", EduRngState, dma_latency_ns, 0),
-    DEFINE_PROP_BOOL("fault-injection", EduRngState, fault_injection, false),
-    DEFINE_PROP_BOOL("gen-ahead", EduRngState, gen_ahead, false),
-    EDU_RNG_PROPS_END
 };
 
-static void edu_rng_class_init(ObjectClass *oc, EduRngClassData *data)
+static void edu_rng_class_init(ObjectClass *oc, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(oc);
 
     k->realize = edu_rng_realize;
     k->exit = edu_rng_exit;
-    k->vendor_id = PCI_VENDOR_ID_QEMU;
-    k->device_id = 0xcafe;
+    k->vendor_id = PCI_VENDOR_ID_REDHAT;
+    k->device_id = PCI_DEVICE_ID_REDHAT_EDU_RNG;
     k->revision = 0x01;
     k->class_id = PCI_CLASS_OTHERS;
-    dc->desc = "edu-rng random number generator (lab 1234:cafe, EDU DMA)";
+    dc->desc = "edu-rng random number generator";
     device_class_set_legacy_reset(dc, edu_rng_reset);
     dc->vmsd = &vmstate_edu_rng;
     device_class_set_props(dc, edu_rng_properties);
@@ -512,12 +480,6 @@ static void edu_rng_class_init(ObjectClass *oc, EduRngClassData *data)
         "expose the FAULT register, for tests (off)");
     object_class_property_set_description(oc, "x-gen-ahead",
         "complete transfers at once from bytes made ahead (off)");
-    object_class_property_set_description(oc, "dma-latency-ns",
-        "alias of x-dma-latency-ns");
-    object_class_property_set_description(oc, "fault-injection",
-        "alias of x-fault-injection");
-    object_class_property_set_description(oc, "gen-ahead",
-        "alias of x-gen-ahead");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);

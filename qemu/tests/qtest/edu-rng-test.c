@@ -1,9 +1,8 @@
 /*
- * QTest of the edu-rng PCI device (1234:cafe): registers, ID and CAPS,
- * seeded known answers over MMIO and over DMA into guest memory, every
- * invalid request, MSI and INTx, reset, and a migration with a generator
- * transfer pending.  See Documentation/edu-rng-device.rst in the edu-rng
- * tree, whose build script adds this file to QEMU 10.x's tests/qtest.
+ * QTest of the edu-rng PCI device: registers, ID and CAPS, seeded known
+ * answers over MMIO and over DMA into guest memory, every invalid
+ * request, MSI and INTx, reset, and a migration with a generator transfer
+ * pending.  See docs/specs/edu-rng.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +13,7 @@
 #include "libqos/pci-pc.h"
 #include "libqos/malloc-pc.h"
 #include "qobject/qdict.h"
+#include "hw/pci/pci.h"
 #include "hw/pci/pci_regs.h"
 
 #define REG_RANDOM      0x00
@@ -65,7 +65,6 @@ typedef struct EduRng {
     QPCIBar bar;
 } EduRng;
 
-#define FW_ARGS "-nodefaults -L /usr/share/seabios -L /usr/share/qemu "
 
 /* A q35 machine with edu-rng at 00:04.0, @opts its properties */
 static void er_attach(EduRng *e, QTestState *qts, bool map)
@@ -87,7 +86,7 @@ static void er_attach(EduRng *e, QTestState *qts, bool map)
 
 static void er_start(EduRng *e, const char *opts, const char *extra)
 {
-    er_attach(e, qtest_initf(FW_ARGS "-machine q35 -m 128 "
+    er_attach(e, qtest_initf("-nodefaults -machine q35 -m 128 "
                              "-device edu-rng,addr=04.0%s%s %s",
                              *opts ? "," : "", opts, extra), true);
 }
@@ -168,8 +167,10 @@ static void test_identity(void)
     EduRng e;
 
     er_start(&e, "", "");
-    g_assert_cmphex(qpci_config_readw(e.dev, PCI_VENDOR_ID), ==, 0x1234);
-    g_assert_cmphex(qpci_config_readw(e.dev, PCI_DEVICE_ID), ==, 0xcafe);
+    g_assert_cmphex(qpci_config_readw(e.dev, PCI_VENDOR_ID), ==,
+                    PCI_VENDOR_ID_REDHAT);
+    g_assert_cmphex(qpci_config_readw(e.dev, PCI_DEVICE_ID), ==,
+                    PCI_DEVICE_ID_REDHAT_EDU_RNG);
     g_assert_cmphex(qpci_config_readb(e.dev, PCI_REVISION_ID), ==, 0x01);
     g_assert_cmphex(qpci_config_readw(e.dev, PCI_CLASS_DEVICE), ==, 0x00ff);
     g_assert_cmphex(qpci_config_readb(e.dev, PCI_INTERRUPT_PIN), ==, 1);
@@ -250,7 +251,7 @@ static void test_kat_mmio(void)
             g_assert_cmphex(rd(&e, REG_RANDOM), ==, kat[i].words[j]);
         }
     }
-    /* a lab driver writes 0x04 only: 32-bit seeds */
+    /* a driver that writes 0x04 only gets 32-bit seeds */
     wr(&e, REG_SEED, 42);
     g_assert_cmphex(rd(&e, REG_RANDOM), ==, kat[1].words[0]);
     er_stop(&e);
@@ -616,7 +617,7 @@ static void test_migrate_pending(void)
     er_stop(&e);
 
     incoming = g_strdup_printf("-incoming 'exec:cat %s'", state);
-    qts = qtest_initf(FW_ARGS "-machine q35 -m 128 "
+    qts = qtest_initf("-nodefaults -machine q35 -m 128 "
                       "-device edu-rng,addr=04.0,%s %s", opts, incoming);
     wait_loaded(qts);
     er_attach(&e, qts, false);
