@@ -30,7 +30,7 @@ KMOD_LINKS=(modprobe insmod rmmod lsmod modinfo depmod)
 MANS=(/usr/share/man/man8/rngd.8.gz /usr/share/man/man1/rngtest.1.gz)
 
 usage() {
-	sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '5,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Write the tree under $1 as a gzip'd newc archive to $2.
