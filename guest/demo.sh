@@ -19,10 +19,12 @@ step() {
 	echo "=== $*"
 }
 
-# Run a command as typed at the shell: the prompt line, then its output.
+# Run a command as typed at the shell: the prompt line, then its output;
+# killed after 10 s, so that a device that stops answering shows as a
+# failed step rather than a demo that hangs.
 typed() {
 	echo "# $*"
-	"$@"
+	timeout 10 "$@"
 }
 
 missing() {
@@ -189,7 +191,7 @@ show_rngd() {
 show_rngtest() {
 	step "rngtest"
 	echo "# rngtest -c 20 </dev/hwrng"
-	out=$(rngtest -c 20 </dev/hwrng 2>&1) || true
+	out=$(timeout 10 rngtest -c 20 </dev/hwrng 2>&1) || true
 	echo "$out" | grep -E 'FIPS 140-2 (successes|failures)|bits received' ||
 		missing "rngtest gave no result: $out"
 }
