@@ -65,7 +65,9 @@ selftests: deps
 		KSFT_INC=$$(scripts/linux-source.sh)/tools/testing/selftests
 
 # the CLI and the lab's program, static: they run on the host and the guest
-user: deps
+# (libc6-dev: libc.a)
+user:
+	scripts/deps.sh gcc make libc6-dev
 	$(MAKE) -C user OUTPUT=$(CURDIR)/build/user STATIC=1
 
 run: module qemu kernel user
