@@ -1,8 +1,8 @@
 # edu-rng: an RNG PCI device for QEMU, its Linux hwrng driver, tools, tests.
 #
-#   make run     boot a guest whose /dev/hwrng is served by edu-rng (does
-#                all set-up: apt packages, QEMU from Debian's source, guest
-#                kernel, initramfs)
+#   make run     boot a guest whose /dev/hwrng is served by edu-rng, with
+#                rngd, edu-rng and lab-rng (does all set-up: apt packages,
+#                QEMU from Debian's source, guest kernel, initramfs, tools)
 #   make check   build what is missing and run every test suite
 #   make lint    static checks only
 #   make bench   measure edu-rng against the guest's other random sources
@@ -67,10 +67,12 @@ selftests: deps
 		KSFT_INC=$$(scripts/linux-source.sh)/tools/testing/selftests
 
 # the CLI and the lab's program, static: they run on the host and the guest
+# (libc6-dev: libc.a)
 user:
+	scripts/deps.sh gcc make libc6-dev
 	$(MAKE) -C user OUTPUT=$(CURDIR)/build/user STATIC=1
 
-run: module qemu kernel
+run: module qemu kernel user
 	qemu/run-vm
 
 check:

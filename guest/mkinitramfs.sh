@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the guest initramfs: a gzip'd newc cpio with busybox, kmod, rngd and
-# rngtest, the guest kernel's virtio-rng modules, our module(s) and /init.
+# rngtest (their manual pages rendered to text for guest/man, the guest's
+# man), the guest kernel's virtio-rng modules, our module(s) and /init.
 #
 # Usage: guest/mkinitramfs.sh OUT [--module KO]... [--add SRC:DEST]...
 #                              [--moddir DIR]
@@ -25,9 +26,11 @@ KMODS=(virtio_pci virtio_rng)
 # depmod writes, and handles softdeps and module removal the same way.
 BINS=(/usr/bin/kmod /usr/sbin/rngd /usr/bin/rngtest)
 KMOD_LINKS=(modprobe insmod rmmod lsmod modinfo depmod)
+# Their manual pages, shown by guest/man (busybox has no man).
+MANS=(/usr/share/man/man8/rngd.8.gz /usr/share/man/man1/rngtest.1.gz)
 
 usage() {
-	sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '5,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Write the tree under $1 as a gzip'd newc archive to $2.
@@ -92,6 +95,12 @@ add_tools() {
 		rm -f "$root/bin/$a" "$root/sbin/$a" "$root/usr/bin/$a" "$root/usr/sbin/$a"
 		ln -s /usr/bin/kmod "$root/sbin/$a"
 	done
+	install -m 755 "$TOP/guest/man" "$root/usr/bin/man"
+	for f in "${MANS[@]}"; do
+		a=${f##*/}
+		a=${a%.gz}
+		render_man "$f" "$root/usr/share/man/cat${a##*.}/$a"
+	done
 }
 
 # The skeleton: mount points, /init, and enough of /etc for id and ls -l.
@@ -124,7 +133,8 @@ add_kernel_modules() {
 base_archive() {
 	local key dir tmp
 	libs_of "${BINS[@]}"
-	key=$(hash_inputs "$0" "$TOP/guest/init" /bin/busybox "${BINS[@]}" \
+	key=$(hash_inputs "$0" "$TOP/guest/init" "$TOP/guest/man" \
+		"$(declare -f render_man)" /bin/busybox "${BINS[@]}" "${MANS[@]}" \
 		"${LIBS[@]}" "$KMODDIR/modules.dep" \
 		"$KMODDIR/modules.builtin" "$KVER" "${KMODS[@]}")
 	dir=$CACHE/initramfs/$key
@@ -213,7 +223,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$OUT" ] || { usage >&2; exit 2; }
 
-"$TOP/scripts/deps.sh" busybox-static rng-tools5 cpio kmod
+"$TOP/scripts/deps.sh" busybox-static rng-tools5 cpio kmod groff-base
 if [ -n "$MODDIR" ]; then
 	KVER=${MODDIR##*/}
 	KMODDIR=$MODDIR

@@ -6,8 +6,9 @@
 # ASan/UBSan, KAT cross-checked with openssl), dkms (DKMS build in scratch
 # trees, make install/uninstall layout), deb (the Debian packages, in a
 # scratch bookworm root), guest (selftests in a guest with
-# MSI), guest-intx (the same with INTx only), guest-two (two devices), all
-# on $KVER; then guest-<series> (the MSI selftests) on each kernel of
+# MSI), guest-intx (the same with INTx only), guest-two (two devices),
+# run-guest (make run's guest on a terminal and its demo), all on $KVER;
+# then guest-<series> (the MSI selftests) on each kernel of
 # $KVER_EXTRA (default 6.12, the newest 6.12 release; empty: none) whose
 # series differs from $KVER's.  And fuzz (libFuzzer on the device core),
 # guest-fault (injected device faults), guest-iommu (behind intel-iommu),
@@ -262,6 +263,9 @@ suite guest guest_tests guest --append edu.irq=msi
 suite guest-intx guest_tests guest-intx --append "edu.irq=intx rng_core.default_quality=1024" \
 	--no-edu -- -device edu-rng,msi=off
 suite guest-two two_devices
+# make run as a new user meets it: the shell on a pty (edu-rng, lab-rng,
+# rngd from boot, man pages, poweroff) and, without a terminal, the demo
+suite run-guest "$TOP/selftests/make_run_host.sh" "$OUT/run-guest"
 suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
 	--log "$OUT/guest-lifecycle.serial.log" \
 	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"

@@ -148,6 +148,14 @@ hash_inputs() {
 	done | sha256sum | cut -c1-16
 }
 
+# Render manual page $1 (troff, or troff gzip'd) to plain text in $2, 78
+# columns, for the guest's man (guest/man), which has no troff.
+render_man() {
+	mkdir -p "$(dirname "$2")"
+	zcat -f "$1" | groff -t -man -Tascii -P-cbou -rLL=78n -rLT=78n | cat -s >"$2"
+	[ -s "$2" ] || die "could not render $1 (groff)"
+}
+
 # The module's sources, relative to $TOP: what a build outside drivers/
 # (scripts/module.sh DIR, DKMS) needs.
 module_sources() {

@@ -19,8 +19,10 @@ if [ ${#pkgs[@]} -eq 0 ]; then
 		debhelper dh-dkms lintian fakeroot mmdebstrap
 		# device tests: openssl checks the KAT, clang builds the fuzzer
 		openssl clang libclang-rt-14-dev
-		# guest and firmware; zstd: 6.12's bzImage
+		# guest and firmware; zstd: 6.12's bzImage; groff-base renders
+		# the guest's manual pages; libc6-dev: the static CLI (make user)
 		busybox-static rng-tools5 cpio seabios qemu-system-data kmod xz-utils zstd
+		groff-base libc6-dev
 	)
 fi
 
