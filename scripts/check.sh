@@ -66,7 +66,8 @@ build_all() {
 	# the CLI and the lab's program, static for the guest (cli_test.sh)
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
 	# guest-debug: debug kernel (cached), its edu-rng.ko, initramfs; a failure fails that suite only
-	"$TOP/guest/debug-guest.sh" "$BUILD/debug-guest" || echo "check: guest/debug-guest.sh failed" >&2
+	"$TOP/guest/build-guest.sh" debug "$BUILD/guest-debug" ||
+		echo "check: guest/build-guest.sh debug failed" >&2
 }
 
 # The newest QEMU ($QEMU_NEW): NEW_BIN, its qtest NEW_QTEST, its series
@@ -279,11 +280,11 @@ suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
 	--no-edu -- -device edu-rng,dma-latency-ns=100000
 # guest-debug: the selftests, then debug_kernel_test.sh, on KASAN/lockdep/DMA-API/kmemleak
 suite guest-debug guest_tests guest-debug --append edu.irq=msi --timeout 2400 --mem 2G \
-	--kernel "$BUILD/debug-guest/bzImage" --initrd "$BUILD/debug-guest/initrd.img" \
+	--kernel "$BUILD/guest-debug/kernel" --initrd "$BUILD/guest-debug/initrd.img" \
 	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
 # ... and the fault, lifecycle and hotplug lanes on the debug kernel
-DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/debug-guest/bzImage"
-	--initrd "$BUILD/debug-guest/initrd.img")
+DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/guest-debug/kernel"
+	--initrd "$BUILD/guest-debug/initrd.img")
 suite guest-debug-fault selftest_lane guest-debug-fault "${DEBUG[@]}" \
 	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
 	--no-edu -- -device edu-rng,fault-injection=on
