@@ -156,7 +156,7 @@ struct edu_rng {
 	struct hwrng hwrng;
 	char name[32];
 	struct miscdevice misc;
-	char misc_name[16];
+	char misc_name[sizeof("edu-rng2147483647")];	/* any id >= 0 */
 	int id;
 
 	/* serializes mode changes; protects registered and seeded */
