@@ -113,7 +113,8 @@
  * The hwrng side takes 4 KiB at a time, which it reads in place: one lock
  * round per 64 of the core's 64-byte reads (a lock round per read measured
  * 0.59x null-hwrng under TCG), and other readers of the stream lose at
- * most 4 KiB to the hwrng thread or add_early_randomness() at a time.
+ * most 4 KiB at a time to the core's readers (/dev/hwrng, its thread; on
+ * 6.1 also add_early_randomness()).
  */
 #define EDU_RNG_HW_CHUNK	SZ_4K
 /* the size of the hwrng core's reads (its RNG_BUFFER_SIZE) */
@@ -879,12 +880,12 @@ static noinline int edu_rng_hwrng_read_slow(struct edu_rng *priv, void *data,
 }
 
 /*
- * The hwrng core reads RNG_BUFFER_SIZE bytes at a time (32 for its early
- * randomness), always under its reading_mutex, which serializes these
- * calls.  The usual case is served in place from the hwrng side's chunk
- * with no lock, no atomic operation and no call: a copy of a constant size
- * is inlined, and the refill is out of line so that this path saves no
- * registers.  Under TCG, where every call, copy and memory access counts,
+ * The hwrng core reads RNG_BUFFER_SIZE bytes at a time (6.1 also 32 for
+ * add_early_randomness()), always under its reading_mutex, which
+ * serializes these calls.  The usual case is served in place from the
+ * hwrng side's chunk with no lock, no atomic operation and no call: a copy
+ * of a constant size is inlined, and the refill is out of line so that
+ * this path saves no registers.  Under TCG, where every call, copy and memory access counts,
  * that brings a 64-byte read to the cost of null-hwrng's memset.
  */
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
@@ -927,14 +928,14 @@ static int edu_rng_register(struct edu_rng *priv)
  *
  * A seeded stream belongs to the readers of /dev/edu-rngN and the lab's
  * ioctls: the hwrng core gets none of it.  Whatever quality an rng claims,
- * the core may credit what it reads (since 6.2 it turns quality 0 into
- * its default, on 6.1 rng_core.default_quality does), rngd credits what
- * it reads from /dev/hwrng by its own tests, and the core's readers (its
- * thread, add_early_randomness()) would take pieces of the stream.  So a
- * seeded device is withdrawn from the core before the seed is written,
- * and registered again after host entropy is back.  hwrng_unregister()
- * returns once no ->read() of ours runs, which takes at most one
- * transfer's timeout.
+ * the core may credit what it reads (6.12 and 7.2 turn quality 0 into
+ * 1024, capped by rng_core.default_quality; 6.1 into default_quality),
+ * rngd credits what it reads from /dev/hwrng by its own tests, and the
+ * core's readers (its thread; on 6.1 add_early_randomness() too) would
+ * take pieces of the stream.  So a seeded device is withdrawn from the
+ * core before the seed is written, and registered again after host
+ * entropy is back.  hwrng_unregister() returns once no ->read() of ours
+ * runs, which takes at most one transfer's timeout.
  */
 static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 {
