@@ -130,6 +130,8 @@ device_tests() {
 	[ $ok -eq 1 ]
 }
 
+# The selftests (edu_rng_test, rngd_test.sh, cli_test.sh) in a guest; NAME,
+# then run-vm options.
 guest_tests() {
 	local name=$1
 	shift
@@ -191,24 +193,56 @@ selftest_lane() {
 		--exec "$BUILD/selftests/edu_rng_test" "$@"
 }
 
+# The lanes that run on several kernels: NAME, then run-vm options for the
+# kernel (--kernel, --initrd, --timeout; none after --).
+msi_lane() {
+	guest_tests "$@" --append edu.irq=msi
+}
+
+intx_lane() {
+	guest_tests "$@" --append "edu.irq=intx rng_core.default_quality=1024" \
+		--no-edu -- -device edu-rng,msi=off
+}
+
 two_devices() {
-	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/guest-two.serial.log" \
+	local name=$1
+	shift
+	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/$name.serial.log" \
 		--exec "$TOP/selftests/two_devices_test.sh" \
 		--add "$TOP/selftests/tap.sh:/exec/" \
-		--add "$BUILD/selftests/edu-rng-stream:/exec/" -- -device edu-rng
+		--add "$BUILD/selftests/edu-rng-stream:/exec/" "$@" -- -device edu-rng
+}
+
+# injected device faults; iomem=relaxed lets the test reach the FAULT
+# register through the BAR the driver holds
+fault_lane() {
+	selftest_lane "$@" --append "edu.irq=msi edu.fault=1 iomem=relaxed" \
+		--no-edu -- -device edu-rng,fault-injection=on
+}
+
+lifecycle() {
+	local name=$1
+	shift
+	"$TOP/qemu/run-vm" --timeout 900 --log "$OUT/$name.serial.log" \
+		--exec "$TOP/selftests/lifecycle_test.sh" \
+		--add "$TOP/selftests/tap.sh:/exec/" "$@"
 }
 
 # The device in a pcie-root-port, removed and added back 10 times over QMP
 # while four readers and rngd run (selftests/hotplug_host.sh drives it).
 hotplug() {
-	"$TOP/selftests/hotplug_host.sh" "$OUT/guest-hotplug.serial.log" --timeout 600
+	local name=$1
+	shift
+	"$TOP/selftests/hotplug_host.sh" "$OUT/$name.serial.log" --timeout 600 "$@"
 }
 
 # Migrated mid-stream (MSI, INTx; a transfer pending or not) and cloned
 # from one saved state (selftests/migrate_host.sh drives both).
 migrate_lane() {
-	"$TOP/selftests/migrate_host.sh" "$OUT/guest-migrate" \
-		msi msi-pending intx intx-pending -- --timeout 300
+	local name=$1
+	shift
+	"$TOP/selftests/migrate_host.sh" "$OUT/$name" \
+		msi msi-pending intx intx-pending -- --timeout 300 "$@"
 }
 
 clone_lane() {
@@ -253,22 +287,15 @@ suite lint "$TOP/scripts/lint.sh"
 suite device device_tests
 suite dkms "$TOP/scripts/install-test.sh" "$KVER" "${EXTRA[@]}"
 suite deb deb_packages
-suite guest guest_tests guest --append edu.irq=msi
-suite guest-intx guest_tests guest-intx --append "edu.irq=intx rng_core.default_quality=1024" \
-	--no-edu -- -device edu-rng,msi=off
-suite guest-two two_devices
-suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
-	--log "$OUT/guest-lifecycle.serial.log" \
-	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
-suite guest-hotplug hotplug
-suite guest-migrate migrate_lane
+suite guest msi_lane guest
+suite guest-intx intx_lane guest-intx
+suite guest-two two_devices guest-two
+suite guest-lifecycle lifecycle guest-lifecycle
+suite guest-hotplug hotplug guest-hotplug
+suite guest-migrate migrate_lane guest-migrate
 suite guest-clone clone_lane
 suite fuzz fuzz_core
-# injected device faults; iomem=relaxed lets the test reach the FAULT
-# register through the BAR the driver holds
-suite guest-fault selftest_lane guest-fault \
-	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
-	--no-edu -- -device edu-rng,fault-injection=on
+suite guest-fault fault_lane guest-fault
 # the same with INTx: a storm is masked at the device, the line may be shared
 suite guest-fault-intx selftest_lane guest-fault-intx \
 	--append "edu.irq=intx edu.fault=1 iomem=relaxed" \
@@ -279,20 +306,14 @@ suite guest-swiotlb selftest_lane guest-swiotlb --append "edu.irq=msi swiotlb=fo
 suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
 	--no-edu -- -device edu-rng,dma-latency-ns=100000
 # guest-debug: the selftests, then debug_kernel_test.sh, on KASAN/lockdep/DMA-API/kmemleak
-suite guest-debug guest_tests guest-debug --append edu.irq=msi --timeout 2400 --mem 2G \
-	--kernel "$BUILD/guest-debug/kernel" --initrd "$BUILD/guest-debug/initrd.img" \
-	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
-# ... and the fault, lifecycle and hotplug lanes on the debug kernel
 DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/guest-debug/kernel"
 	--initrd "$BUILD/guest-debug/initrd.img")
-suite guest-debug-fault selftest_lane guest-debug-fault "${DEBUG[@]}" \
-	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
-	--no-edu -- -device edu-rng,fault-injection=on
-suite guest-debug-lifecycle "$TOP/qemu/run-vm" "${DEBUG[@]}" \
-	--log "$OUT/guest-debug-lifecycle.serial.log" \
-	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
-suite guest-debug-hotplug "$TOP/selftests/hotplug_host.sh" \
-	"$OUT/guest-debug-hotplug.serial.log" "${DEBUG[@]}"
+suite guest-debug msi_lane guest-debug "${DEBUG[@]}" \
+	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
+# ... and the fault, lifecycle and hotplug lanes on the debug kernel
+suite guest-debug-fault fault_lane guest-debug-fault "${DEBUG[@]}"
+suite guest-debug-lifecycle lifecycle guest-debug-lifecycle "${DEBUG[@]}"
+suite guest-debug-hotplug hotplug guest-debug-hotplug "${DEBUG[@]}"
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
