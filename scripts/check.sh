@@ -18,7 +18,10 @@
 # and INTx, with and without a transfer pending), guest-clone (one saved
 # state restored twice, host-entropy and seeded), guest-debug
 # (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
-# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  On the
+# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  Then on
+# each kernel of $KVER_BUILT (default 7.2, empty: none) built here by
+# guest/build-kernel.sh: guest-7.2 (the MSI selftests) and
+# guest-7.2-{intx,two,fault,lifecycle,hotplug,migrate}.  On the
 # newest QEMU Debian serves ($QEMU_NEW: default newest, a series such as
 # 10.0, empty for none), named after its series: qtest-qemu-<series> (the
 # qtest checks and QEMU's own qtest tests/qtest/edu-rng-test),
@@ -32,7 +35,7 @@ set -eu
 
 OUT=$BUILD/check
 SUITES=()
-declare -A SECS
+declare -A SECS BUILT_REL
 
 # suite NAME CMD...: run CMD, keep its TAP; a failing CMD whose TAP shows
 # no failure still fails the suite.
@@ -65,9 +68,17 @@ build_all() {
 	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" all fuzz
 	# the CLI and the lab's program, static for the guest (cli_test.sh)
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
-	# guest-debug: debug kernel (cached), its edu-rng.ko, initramfs; a failure fails that suite only
-	"$TOP/guest/build-guest.sh" debug "$BUILD/guest-debug" ||
-		echo "check: guest/build-guest.sh debug failed" >&2
+	# kernels built here (cached), their edu-rng.ko, initramfs: the
+	# debug kernel (guest-debug*) and 7.2 (guest-7.2*); a failure fails
+	# those suites only
+	for k in debug ${KVER_BUILT-7.2}; do
+		if "$TOP/guest/build-guest.sh" "$k" "$BUILD/guest-$k"; then
+			BUILT_REL[$k]=$("$TOP/guest/build-kernel.sh" "$k" --print-release)
+		else
+			echo "check: guest/build-guest.sh $k failed" >&2
+			BUILT_REL[$k]='(build failed)'
+		fi
+	done
 }
 
 # The newest QEMU ($QEMU_NEW): NEW_BIN, its qtest NEW_QTEST, its series
@@ -245,6 +256,21 @@ migrate_lane() {
 		msi msi-pending intx intx-pending -- --timeout 300 "$@"
 }
 
+# The lanes on kernel $1 built here (guest/build-guest.sh, in build_all):
+# guest-$1 (the MSI selftests), guest-$1-intx, -two, -fault, -lifecycle,
+# -hotplug and -migrate.
+built_kernel_suites() {
+	local k=$1 g=$BUILD/guest-$1 opts
+	opts=(--kernel "$g/kernel" --initrd "$g/initrd.img")
+	suite "guest-$k" msi_lane "guest-$k" "${opts[@]}"
+	suite "guest-$k-intx" intx_lane "guest-$k-intx" "${opts[@]}"
+	suite "guest-$k-two" two_devices "guest-$k-two" "${opts[@]}"
+	suite "guest-$k-fault" fault_lane "guest-$k-fault" "${opts[@]}"
+	suite "guest-$k-lifecycle" lifecycle "guest-$k-lifecycle" "${opts[@]}"
+	suite "guest-$k-hotplug" hotplug "guest-$k-hotplug" "${opts[@]}"
+	suite "guest-$k-migrate" migrate_lane "guest-$k-migrate" "${opts[@]}"
+}
+
 clone_lane() {
 	"$TOP/selftests/migrate_host.sh" "$OUT/guest-clone" \
 		clone-host clone-seeded -- --timeout 300
@@ -262,6 +288,9 @@ summary() {
 	echo "kernel: $KVER"
 	for k in "${EXTRA[@]}"; do
 		echo "kernel of guest-$(kver_series "$k") (and dkms): $k"
+	done
+	for k in "${!BUILT_REL[@]}"; do
+		echo "kernel of guest-$k*: ${BUILT_REL[$k]}"
 	done
 	for s in "${SUITES[@]}"; do
 		p=$(grep -c '^ok' "$OUT/$s.tap" || true)
@@ -314,6 +343,9 @@ suite guest-debug msi_lane guest-debug "${DEBUG[@]}" \
 suite guest-debug-fault fault_lane guest-debug-fault "${DEBUG[@]}"
 suite guest-debug-lifecycle lifecycle guest-debug-lifecycle "${DEBUG[@]}"
 suite guest-debug-hotplug hotplug guest-debug-hotplug "${DEBUG[@]}"
+for k in ${KVER_BUILT-7.2}; do
+	built_kernel_suites "$k"
+done
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
