@@ -22,12 +22,13 @@ k=$1 out=$2
 rm -rf "$out"
 mkdir -p "$out"
 
-bk=$TOP/guest/build-kernel.sh
-"$bk" "$k"
-tree=$("$bk" "$k" --print-build-dir)
-rel=$("$bk" "$k" --print-release)
+out=$(realpath "$out")
+# (not in $(...): errexit does not reach into command substitutions)
+"$TOP/guest/build-kernel.sh" "$k" --print-build-dir --print-release --print-moddir \
+	--print-path >"$out/.kernel"
+{ read -r tree && read -r rel && read -r moddir && read -r kernel; } <"$out/.kernel"
+rm "$out/.kernel"
 ko=$("$TOP/scripts/module.sh" --print --kdir "$tree" "$BUILD/module/$rel")
-"$TOP/guest/mkinitramfs.sh" "$out/initrd.img" --moddir "$("$bk" "$k" --print-moddir)" \
-	--module "$ko"
+"$TOP/guest/mkinitramfs.sh" "$out/initrd.img" --moddir "$moddir" --module "$ko"
 ln -sfn "$ko" "$out/edu-rng.ko"
-ln -sfn "$("$bk" "$k" --print-path)" "$out/kernel"
+ln -sfn "$kernel" "$out/kernel"

@@ -4,7 +4,7 @@
 # modules_install, and modules_prepare so that the tree is a KDIR for
 # out-of-tree modules.
 #
-# Usage: guest/build-kernel.sh KERNEL [OPTION]
+# Usage: guest/build-kernel.sh KERNEL [OPTION]...
 #   KERNEL             debug: 6.1 with KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
 #                      DMA_API_DEBUG and kmemleak (bookworm's
 #                      linux-source-6.1, guest/debug-kernel.config)
@@ -21,17 +21,20 @@
 #   --print-moddir     print lib/modules/<release> of its modules_install
 #                      (for guest/mkinitramfs.sh --moddir)
 #   --print-release    print the kernel release (6.1.x-edu-debug)
+#   Several --print-* options print one line each, in their order.
 #
 # The source is unpacked once under $CACHE/linux-src/<package>-<version>/
 # and built out of tree (O=) in $CACHE/kernel-<KERNEL>-<hash>/, the hash
-# covering this script, the fragment, the package's version and the
-# compiler: an unchanged second run only hashes.  One build per tree at a
-# time (flock); a run that finds one going waits for it.  Trees of the
-# same KERNEL unused for two days go after a build.  A tree stays where it
-# is: objtool's build records its absolute path.  sid's newest
-# linux-source-7.2 is taken (our apt's lists are refreshed daily), so a new
-# upload there means a new tree; when sid cannot be reached, the newest
-# source unpacked before is used.
+# covering what makes the tree: the fragment, the package's version, the
+# compiler, the make targets and the steps (configure, build; not the rest
+# of this script, whose edits would cost a full build each): an unchanged
+# second run only hashes.  One build per tree at a time (flock); a run
+# that finds one going waits for it.  Trees of the same KERNEL unused for
+# two days go after a build, and so do sources no tree is built from.  A
+# tree stays where it is: objtool's build records its absolute path.
+# sid's newest linux-source-7.2 is taken (our apt's lists are refreshed
+# daily), so a new upload there means a new tree, a cold build; when sid
+# cannot be reached, the newest source unpacked before is used.
 set -eu
 # shellcheck source=SCRIPTDIR/../scripts/common.sh
 . "$(dirname "$0")/../scripts/common.sh"
@@ -40,7 +43,7 @@ MK=(make -s ARCH=x86_64)
 TOOLS=(gcc make bc flex bison libelf-dev xz-utils kmod)
 
 usage() {
-	sed -n '7,23p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '7,24p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # Run a command quietly: its output only when it fails.
@@ -132,7 +135,7 @@ build() {
 	rm -rf "$OBJ"
 	mkdir -p "$OBJ"
 	configure
-	if ! { "${MK[@]}" -C "$SRC" O="$OBJ" -j"$(nproc)" all &&
+	if ! { "${MK[@]}" -C "$SRC" O="$OBJ" -j"$(nproc)" "${TARGETS[@]}" &&
 		"${MK[@]}" -C "$SRC" O="$OBJ" modules_prepare &&
 		"${MK[@]}" -C "$SRC" O="$OBJ" INSTALL_MOD_PATH="$OBJ/mod" modules_install; } \
 		>"$log" 2>&1; then
@@ -158,6 +161,14 @@ clean_old() {
 			rm -f "$d.lock"
 		fi
 	done
+	# other versions of this source that no tree is built from
+	for d in "$CACHE/linux-src/$PKG"-*/; do
+		d=${d%/}
+		if [ -d "$d" ] && [ "$d" != "$SRC" ] &&
+			! find "$CACHE" -maxdepth 2 -name source -lname "$d" | grep -q .; then
+			rm -rf "$d"
+		fi
+	done
 	rm -rf "$CACHE"/linux-src/tmp.*
 }
 
@@ -167,13 +178,14 @@ debug | 7.2) shift ;;
 -h | --help) usage; exit 0 ;;
 *) usage >&2; exit 2 ;;
 esac
-print=
-case "${1-}" in
---print-path | --print-build-dir | --print-moddir | --print-release) print=$1 ;;
--h | --help) usage; exit 0 ;;
-"") ;;
-*) usage >&2; exit 2 ;;
-esac
+prints=()
+for a in "$@"; do
+	case $a in
+	--print-path | --print-build-dir | --print-moddir | --print-release) prints+=("$a") ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
 
 "$TOP/scripts/deps.sh" "${TOOLS[@]}"
 case $KERNEL in
@@ -181,14 +193,18 @@ debug)
 	source_host linux-source-6.1
 	FRAGMENT=$TOP/guest/debug-kernel.config
 	IMAGE=arch/x86/boot/bzImage
+	TARGETS=(all)
 	;;
 7.2)
 	source_sid linux-source-7.2
 	FRAGMENT=$TOP/guest/kernel-7.2.config
 	IMAGE=vmlinux
+	# no bzImage: run-vm boots the ELF
+	TARGETS=(vmlinux modules)
 	;;
 esac
-KEY=$(hash_inputs "$0" "$FRAGMENT" "$PKG=$VER" "$(gcc --version | head -n1)")
+KEY=$(hash_inputs "$FRAGMENT" "$PKG=$VER" "$(gcc --version | head -n1)" \
+	"${MK[*]}" "${TARGETS[*]}" "$(declare -f quiet configure build)")
 OBJ=$CACHE/kernel-$KERNEL-$KEY
 
 if [ ! -f "$OBJ/.done" ]; then
@@ -205,9 +221,11 @@ if [ ! -f "$OBJ/.done" ]; then
 fi
 touch "$OBJ/.used"
 REL=$(cat "$OBJ/.release")
-case $print in
---print-path) echo "$OBJ/$IMAGE" ;;
---print-build-dir) echo "$OBJ" ;;
---print-moddir) echo "$OBJ/mod/lib/modules/$REL" ;;
---print-release) echo "$REL" ;;
-esac
+for a in "${prints[@]}"; do
+	case $a in
+	--print-path) echo "$OBJ/$IMAGE" ;;
+	--print-build-dir) echo "$OBJ" ;;
+	--print-moddir) echo "$OBJ/mod/lib/modules/$REL" ;;
+	--print-release) echo "$REL" ;;
+	esac
+done
