@@ -20,7 +20,7 @@
 # (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
 # guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  Then on
 # each kernel of $KVER_BUILT (default 7.2, empty: none) built here by
-# guest/build-kernel.sh: guest-7.2 (the MSI selftests) and
+# guest/build-kernel.sh: guest-7.2 (the MSI selftests on Linux 7.2) and
 # guest-7.2-{intx,two,fault,lifecycle,hotplug,migrate}.  On the
 # newest QEMU Debian serves ($QEMU_NEW: default newest, a series such as
 # 10.0, empty for none), named after its series: qtest-qemu-<series> (the
