@@ -42,6 +42,8 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/edu-rng.h>
 
+#include "edu-rng-compat.h"
+
 #define EDU_RNG_REG_SEED	0x04
 #define EDU_RNG_REG_ID		0x08
 #define EDU_RNG_REG_CAPS	0x0c
@@ -55,11 +57,6 @@
 #define EDU_RNG_REG_DMA_DST	0x88
 #define EDU_RNG_REG_DMA_COUNT	0x90
 #define EDU_RNG_REG_DMA_CMD	0x98
-
-/* 6.8 renamed PCI_IRQ_LEGACY */
-#ifndef PCI_IRQ_INTX
-#define PCI_IRQ_INTX		PCI_IRQ_LEGACY
-#endif
 
 #define EDU_RNG_ID_DEVICE(id)	((id) >> 16)
 #define EDU_RNG_ID_MAJOR(id)	(((id) >> 8) & 0xff)
@@ -116,7 +113,8 @@
  * The hwrng side takes 4 KiB at a time, which it reads in place: one lock
  * round per 64 of the core's 64-byte reads (a lock round per read measured
  * 0.59x null-hwrng under TCG), and other readers of the stream lose at
- * most 4 KiB to the hwrng thread or add_early_randomness() at a time.
+ * most 4 KiB at a time to the core's readers (/dev/hwrng, its thread; on
+ * 6.1 also add_early_randomness()).
  */
 #define EDU_RNG_HW_CHUNK	SZ_4K
 /* the size of the hwrng core's reads (its RNG_BUFFER_SIZE) */
@@ -156,7 +154,7 @@ struct edu_rng {
 	struct hwrng hwrng;
 	char name[32];
 	struct miscdevice misc;
-	char misc_name[16];
+	char misc_name[sizeof("edu-rng2147483647")];	/* any id >= 0 */
 	int id;
 	/*
 	 * Our interrupt, looked up once: pci_irq_vector() takes the MSI
@@ -221,7 +219,7 @@ static DEFINE_IDA(edu_rng_ida);
 
 static void edu_rng_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct edu_rng, ref));
+	kfree(container_of_const(ref, struct edu_rng, ref));
 }
 
 /*
@@ -273,7 +271,8 @@ static void edu_rng_kick(struct edu_rng *priv)
 	iowrite32(EDU_RNG_DMA_START | EDU_RNG_DMA_TO_RAM | EDU_RNG_DMA_IRQ |
 		  EDU_RNG_DMA_RNG, base + EDU_RNG_REG_DMA_CMD);
 	/* already queued, and so at most one tick a second, while streaming */
-	queue_delayed_work(system_wq, &priv->watchdog, EDU_RNG_DMA_TIMEOUT);
+	queue_delayed_work(system_percpu_wq, &priv->watchdog,
+			   EDU_RNG_DMA_TIMEOUT);
 }
 
 /* The transfer into bufs[fill] ended; @cause says how. */
@@ -360,7 +359,8 @@ static bool edu_rng_irq_storm(struct edu_rng *priv, u32 cause)
 	dev_err(&priv->pdev->dev,
 		"IRQ_ACK does not clear %#x: interrupt masked\n", cause);
 	wake_up(&priv->wait);
-	mod_delayed_work(system_wq, &priv->watchdog, EDU_RNG_DMA_TIMEOUT);
+	mod_delayed_work(system_percpu_wq, &priv->watchdog,
+			 EDU_RNG_DMA_TIMEOUT);
 	return true;
 }
 
@@ -529,8 +529,8 @@ static bool edu_rng_irq_unmask(struct edu_rng *priv)
  */
 static void edu_rng_watchdog(struct work_struct *work)
 {
-	struct edu_rng *priv = container_of(to_delayed_work(work),
-					    struct edu_rng, watchdog);
+	struct edu_rng *priv = container_of_const(to_delayed_work(work),
+						  struct edu_rng, watchdog);
 	unsigned long due = 0;
 	bool unmask = false;
 
@@ -551,7 +551,7 @@ static void edu_rng_watchdog(struct work_struct *work)
 	if (unmask)
 		edu_rng_kick(priv);
 	if (due)
-		mod_delayed_work(system_wq, &priv->watchdog, due);
+		mod_delayed_work(system_percpu_wq, &priv->watchdog, due);
 out:
 	spin_unlock_irq(&priv->lock);
 	if (unmask)
@@ -885,18 +885,18 @@ static noinline int edu_rng_hwrng_read_slow(struct edu_rng *priv, void *data,
 }
 
 /*
- * The hwrng core reads RNG_BUFFER_SIZE bytes at a time (32 for its early
- * randomness), always under its reading_mutex, which serializes these
- * calls.  The usual case is served in place from the hwrng side's chunk
- * with no lock, no atomic operation and no call: a copy of a constant size
- * is inlined, and the refill is out of line so that this path saves no
- * registers.  Under TCG, where every call, copy and memory access counts,
+ * The hwrng core reads RNG_BUFFER_SIZE bytes at a time (6.1 also 32 for
+ * add_early_randomness()), always under its reading_mutex, which
+ * serializes these calls.  The usual case is served in place from the
+ * hwrng side's chunk with no lock, no atomic operation and no call: a copy
+ * of a constant size is inlined, and the refill is out of line so that
+ * this path saves no registers.  Under TCG, where every call, copy and memory access counts,
  * that brings a 64-byte read to the cost of null-hwrng's memset.
  */
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			      bool wait)
 {
-	struct edu_rng *priv = container_of(rng, struct edu_rng, hwrng);
+	struct edu_rng *priv = container_of_const(rng, struct edu_rng, hwrng);
 
 	if (likely(max == EDU_RNG_HW_READ &&
 		   priv->hw_len - priv->hw_pos >= EDU_RNG_HW_READ &&
@@ -933,14 +933,14 @@ static int edu_rng_register(struct edu_rng *priv)
  *
  * A seeded stream belongs to the readers of /dev/edu-rngN and the lab's
  * ioctls: the hwrng core gets none of it.  Whatever quality an rng claims,
- * the core may credit what it reads (since 6.2 it turns quality 0 into
- * its default, on 6.1 rng_core.default_quality does), rngd credits what
- * it reads from /dev/hwrng by its own tests, and the core's readers (its
- * thread, add_early_randomness()) would take pieces of the stream.  So a
- * seeded device is withdrawn from the core before the seed is written,
- * and registered again after host entropy is back.  hwrng_unregister()
- * returns once no ->read() of ours runs, which takes at most one
- * transfer's timeout.
+ * the core may credit what it reads (6.12 and 7.2 turn quality 0 into
+ * 1024, capped by rng_core.default_quality; 6.1 into default_quality),
+ * rngd credits what it reads from /dev/hwrng by its own tests, and the
+ * core's readers (its thread; on 6.1 add_early_randomness() too) would
+ * take pieces of the stream.  So a seeded device is withdrawn from the
+ * core before the seed is written, and registered again after host
+ * entropy is back.  hwrng_unregister() returns once no ->read() of ours
+ * runs, which takes at most one transfer's timeout.
  */
 static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 {
@@ -992,7 +992,7 @@ out_unlock:
 static int edu_rng_vmfork(struct notifier_block *nb, unsigned long action,
 			  void *data)
 {
-	struct edu_rng *priv = container_of(nb, struct edu_rng, vmfork_nb);
+	struct edu_rng *priv = container_of_const(nb, struct edu_rng, vmfork_nb);
 
 	mutex_lock(&priv->read_lock);
 	spin_lock_irq(&priv->lock);
@@ -1089,11 +1089,12 @@ static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
 	struct edu_rng *priv = dev_get_drvdata(dev);
-	size_t offset = container_of(attr, struct edu_rng_stat_attr, attr)->offset;
+	const struct edu_rng_stat_attr *sa =
+		container_of_const(attr, struct edu_rng_stat_attr, attr);
 	u64 val;
 
 	spin_lock_irq(&priv->lock);
-	val = *(u64 *)((u8 *)&priv->stats + offset);
+	val = *(u64 *)((u8 *)&priv->stats + sa->offset);
 	spin_unlock_irq(&priv->lock);
 	return sysfs_emit(buf, "%llu\n", val);
 }
@@ -1143,7 +1144,7 @@ static struct edu_rng *edu_rng_from_file(struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
 
-	return container_of(misc, struct edu_rng, misc);
+	return container_of_const(misc, struct edu_rng, misc);
 }
 
 static int edu_rng_open(struct inode *inode, struct file *file)
@@ -1340,7 +1341,7 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	int ret;
 
 	/* not devm: open files of /dev/edu-rngN may outlive the binding */
-	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
+	priv = kzalloc_obj(*priv);
 	if (!priv)
 		return -ENOMEM;
 	kref_init(&priv->ref);
@@ -1360,10 +1361,9 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		return ret;
-	priv->base = pcim_iomap_table(pdev)[0];
+	priv->base = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	if (IS_ERR(priv->base))
+		return PTR_ERR(priv->base);
 
 	ret = edu_rng_check_device(priv);
 	if (ret)

@@ -60,11 +60,6 @@ LAB_QTEST_FILE=$TOP/qemu/tests/qtest/edu-rng-lab-test.c
 COMPAT_7_FILE=$TOP/qemu/hw/compat-7.2/system/runstate.h
 TRACE_FILE=$TOP/qemu/hw/trace-events
 QEMU_VERSION=${QEMU_VERSION:-7.2}
-# apt sources of the 10.x QEMU sources and of meson (deb822 not needed)
-APT_SOURCES="deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security trixie-security main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main"
 
 parse_args() {
 	print=
@@ -103,34 +98,6 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 	$sudo apt-get update -qq
-}
-
-# Our own apt: apt-get/apt-cache with $CACHE/apt's sources, lists, archives.
-capt() {
-	local a=$CACHE/apt cmd=$1
-	shift
-	"$cmd" -o Dir::Etc::sourcelist="$a/sources.list" -o Dir::Etc::sourceparts=- \
-		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
-		-o APT::Sandbox::User=root "$@"
-}
-
-# Refresh our lists when older than a day (or missing, or the sources
-# changed); when that fails, go on with what is there.
-capt_update() {
-	local a=$CACHE/apt
-	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
-	if [ "$(cat "$a/sources.list" 2>/dev/null)" != "$APT_SOURCES" ]; then
-		printf '%s\n' "$APT_SOURCES" >"$a/sources.list"
-		rm -f "$a/stamp"
-	fi
-	[ -z "$(find "$a/stamp" -mmin -1440 2>/dev/null)" ] || return 0
-	echo "build-qemu: refreshing Debian's qemu source lists ($a)" >&2
-	if capt apt-get -qq update >&2; then
-		touch "$a/stamp"
-		rm -f "$a/unavailable"
-	else
-		echo "build-qemu: apt-get update failed; using the lists there are" >&2
-	fi
 }
 
 # Echo the unpacked source dir of Debian qemu $1, fetched with our apt

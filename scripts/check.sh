@@ -19,7 +19,10 @@
 # and INTx, with and without a transfer pending), guest-clone (one saved
 # state restored twice, host-entropy and seeded), guest-debug
 # (the selftests and kmemleak on a KASAN/lockdep/DMA-API debug kernel) and
-# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  On the
+# guest-debug-{fault,lifecycle,hotplug} (those lanes on it too).  Then on
+# each kernel of $KVER_BUILT (default 7.2, empty: none) built here by
+# guest/build-kernel.sh: guest-7.2 (the MSI selftests on Linux 7.2) and
+# guest-7.2-{intx,two,fault,lifecycle,hotplug,migrate}.  On the
 # newest QEMU Debian serves ($QEMU_NEW: default newest, a series such as
 # 10.0, empty for none), named after its series: qtest-qemu-<series> (the
 # qtest checks and QEMU's own qtest tests/qtest/edu-rng-test),
@@ -33,7 +36,7 @@ set -eu
 
 OUT=$BUILD/check
 SUITES=()
-declare -A SECS
+declare -A SECS BUILT_REL
 
 # suite NAME CMD...: run CMD, keep its TAP; a failing CMD whose TAP shows
 # no failure still fails the suite.
@@ -66,8 +69,17 @@ build_all() {
 	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" all fuzz
 	# the CLI and the lab's program, static for the guest (cli_test.sh)
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
-	# guest-debug: debug kernel (cached), its edu-rng.ko, initramfs; a failure fails that suite only
-	"$TOP/guest/debug-guest.sh" "$BUILD/debug-guest" || echo "check: guest/debug-guest.sh failed" >&2
+	# kernels built here (cached), their edu-rng.ko, initramfs: the
+	# debug kernel (guest-debug*) and 7.2 (guest-7.2*); a failure fails
+	# those suites only
+	for k in debug ${KVER_BUILT-7.2}; do
+		if "$TOP/guest/build-guest.sh" "$k" "$BUILD/guest-$k"; then
+			BUILT_REL[$k]=$("$TOP/guest/build-kernel.sh" "$k" --print-release)
+		else
+			echo "check: guest/build-guest.sh $k failed" >&2
+			BUILT_REL[$k]='(build failed)'
+		fi
+	done
 }
 
 # The newest QEMU ($QEMU_NEW): NEW_BIN, its qtest NEW_QTEST, its series
@@ -136,6 +148,8 @@ device_tests() {
 	[ $ok -eq 1 ]
 }
 
+# The selftests (edu_rng_test, rngd_test.sh, cli_test.sh) in a guest; NAME,
+# then run-vm options.
 guest_tests() {
 	local name=$1
 	shift
@@ -197,24 +211,71 @@ selftest_lane() {
 		--exec "$BUILD/selftests/edu_rng_test" "$@"
 }
 
+# The lanes that run on several kernels: NAME, then run-vm options for the
+# kernel (--kernel, --initrd, --timeout; none after --).
+msi_lane() {
+	guest_tests "$@" --append edu.irq=msi
+}
+
+intx_lane() {
+	guest_tests "$@" --append "edu.irq=intx rng_core.default_quality=1024" \
+		--no-edu -- -device edu-rng,msi=off
+}
+
 two_devices() {
-	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/guest-two.serial.log" \
+	local name=$1
+	shift
+	"$TOP/qemu/run-vm" --timeout 300 --log "$OUT/$name.serial.log" \
 		--exec "$TOP/selftests/two_devices_test.sh" \
 		--add "$TOP/selftests/tap.sh:/exec/" \
-		--add "$BUILD/selftests/edu-rng-stream:/exec/" -- -device edu-rng
+		--add "$BUILD/selftests/edu-rng-stream:/exec/" "$@" -- -device edu-rng
+}
+
+# injected device faults; iomem=relaxed lets the test reach the FAULT
+# register through the BAR the driver holds
+fault_lane() {
+	selftest_lane "$@" --append "edu.irq=msi edu.fault=1 iomem=relaxed" \
+		--no-edu -- -device edu-rng,fault-injection=on
+}
+
+lifecycle() {
+	local name=$1
+	shift
+	"$TOP/qemu/run-vm" --timeout 900 --log "$OUT/$name.serial.log" \
+		--exec "$TOP/selftests/lifecycle_test.sh" \
+		--add "$TOP/selftests/tap.sh:/exec/" "$@"
 }
 
 # The device in a pcie-root-port, removed and added back 10 times over QMP
 # while four readers and rngd run (selftests/hotplug_host.sh drives it).
 hotplug() {
-	"$TOP/selftests/hotplug_host.sh" "$OUT/guest-hotplug.serial.log" --timeout 600
+	local name=$1
+	shift
+	"$TOP/selftests/hotplug_host.sh" "$OUT/$name.serial.log" --timeout 600 "$@"
 }
 
 # Migrated mid-stream (MSI, INTx; a transfer pending or not) and cloned
 # from one saved state (selftests/migrate_host.sh drives both).
 migrate_lane() {
-	"$TOP/selftests/migrate_host.sh" "$OUT/guest-migrate" \
-		msi msi-pending intx intx-pending -- --timeout 300
+	local name=$1
+	shift
+	"$TOP/selftests/migrate_host.sh" "$OUT/$name" \
+		msi msi-pending intx intx-pending -- --timeout 300 "$@"
+}
+
+# The lanes on kernel $1 built here (guest/build-guest.sh, in build_all):
+# guest-$1 (the MSI selftests), guest-$1-intx, -two, -fault, -lifecycle,
+# -hotplug and -migrate.
+built_kernel_suites() {
+	local k=$1 g=$BUILD/guest-$1 opts
+	opts=(--kernel "$g/kernel" --initrd "$g/initrd.img")
+	suite "guest-$k" msi_lane "guest-$k" "${opts[@]}"
+	suite "guest-$k-intx" intx_lane "guest-$k-intx" "${opts[@]}"
+	suite "guest-$k-two" two_devices "guest-$k-two" "${opts[@]}"
+	suite "guest-$k-fault" fault_lane "guest-$k-fault" "${opts[@]}"
+	suite "guest-$k-lifecycle" lifecycle "guest-$k-lifecycle" "${opts[@]}"
+	suite "guest-$k-hotplug" hotplug "guest-$k-hotplug" "${opts[@]}"
+	suite "guest-$k-migrate" migrate_lane "guest-$k-migrate" "${opts[@]}"
 }
 
 clone_lane() {
@@ -234,6 +295,9 @@ summary() {
 	echo "kernel: $KVER"
 	for k in "${EXTRA[@]}"; do
 		echo "kernel of guest-$(kver_series "$k") (and dkms): $k"
+	done
+	for k in "${!BUILT_REL[@]}"; do
+		echo "kernel of guest-$k*: ${BUILT_REL[$k]}"
 	done
 	for s in "${SUITES[@]}"; do
 		p=$(grep -c '^ok' "$OUT/$s.tap" || true)
@@ -259,25 +323,18 @@ suite lint "$TOP/scripts/lint.sh"
 suite device device_tests
 suite dkms "$TOP/scripts/install-test.sh" "$KVER" "${EXTRA[@]}"
 suite deb deb_packages
-suite guest guest_tests guest --append edu.irq=msi
-suite guest-intx guest_tests guest-intx --append "edu.irq=intx rng_core.default_quality=1024" \
-	--no-edu -- -device edu-rng,msi=off
-suite guest-two two_devices
+suite guest msi_lane guest
+suite guest-intx intx_lane guest-intx
+suite guest-two two_devices guest-two
 # make run as a new user meets it: the shell on a pty (edu-rng, lab-rng,
 # rngd from boot, man pages, poweroff) and, without a terminal, the demo
 suite run-guest "$TOP/selftests/make_run_host.sh" "$OUT/run-guest"
-suite guest-lifecycle "$TOP/qemu/run-vm" --timeout 900 \
-	--log "$OUT/guest-lifecycle.serial.log" \
-	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
-suite guest-hotplug hotplug
-suite guest-migrate migrate_lane
+suite guest-lifecycle lifecycle guest-lifecycle
+suite guest-hotplug hotplug guest-hotplug
+suite guest-migrate migrate_lane guest-migrate
 suite guest-clone clone_lane
 suite fuzz fuzz_core
-# injected device faults; iomem=relaxed lets the test reach the FAULT
-# register through the BAR the driver holds
-suite guest-fault selftest_lane guest-fault \
-	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
-	--no-edu -- -device edu-rng,fault-injection=on
+suite guest-fault fault_lane guest-fault
 # the same with INTx: a storm is masked at the device, the line may be shared
 suite guest-fault-intx selftest_lane guest-fault-intx \
 	--append "edu.irq=intx edu.fault=1 iomem=relaxed" \
@@ -288,20 +345,17 @@ suite guest-swiotlb selftest_lane guest-swiotlb --append "edu.irq=msi swiotlb=fo
 suite guest-latency selftest_lane guest-latency --append edu.irq=msi \
 	--no-edu -- -device edu-rng,dma-latency-ns=100000
 # guest-debug: the selftests, then debug_kernel_test.sh, on KASAN/lockdep/DMA-API/kmemleak
-suite guest-debug guest_tests guest-debug --append edu.irq=msi --timeout 2400 --mem 2G \
-	--kernel "$BUILD/debug-guest/bzImage" --initrd "$BUILD/debug-guest/initrd.img" \
+DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/guest-debug/kernel"
+	--initrd "$BUILD/guest-debug/initrd.img")
+suite guest-debug msi_lane guest-debug "${DEBUG[@]}" \
 	--add "$TOP/selftests/debug_kernel_test.sh:/exec/"
 # ... and the fault, lifecycle and hotplug lanes on the debug kernel
-DEBUG=(--timeout 2400 --mem 2G --kernel "$BUILD/debug-guest/bzImage"
-	--initrd "$BUILD/debug-guest/initrd.img")
-suite guest-debug-fault selftest_lane guest-debug-fault "${DEBUG[@]}" \
-	--append "edu.irq=msi edu.fault=1 iomem=relaxed" \
-	--no-edu -- -device edu-rng,fault-injection=on
-suite guest-debug-lifecycle "$TOP/qemu/run-vm" "${DEBUG[@]}" \
-	--log "$OUT/guest-debug-lifecycle.serial.log" \
-	--exec "$TOP/selftests/lifecycle_test.sh" --add "$TOP/selftests/tap.sh:/exec/"
-suite guest-debug-hotplug "$TOP/selftests/hotplug_host.sh" \
-	"$OUT/guest-debug-hotplug.serial.log" "${DEBUG[@]}"
+suite guest-debug-fault fault_lane guest-debug-fault "${DEBUG[@]}"
+suite guest-debug-lifecycle lifecycle guest-debug-lifecycle "${DEBUG[@]}"
+suite guest-debug-hotplug hotplug guest-debug-hotplug "${DEBUG[@]}"
+for k in ${KVER_BUILT-7.2}; do
+	built_kernel_suites "$k"
+done
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done

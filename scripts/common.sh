@@ -172,3 +172,47 @@ copy_sources() {
 		cmp -s "$TOP/$f" "$1/$f" || cp "$TOP/$f" "$1/$f"
 	done < <(module_sources)
 }
+
+# Our own apt, for what bookworm lacks: newer QEMU sources (sid, trixie;
+# qemu/build-qemu.sh), meson (bookworm-backports) and linux-source-7.2
+# (sid; guest/build-kernel.sh).  Its sources list, lists and archives live
+# under $CACHE/apt; the host's apt sources are never touched.  One list for
+# all its users, so that none rewrites the others' lists.
+CAPT_SOURCES="deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security trixie-security main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main"
+
+# capt CMD ARG...: apt-get/apt-cache CMD with our apt's sources, lists and
+# archives.
+capt() {
+	local a=$CACHE/apt cmd=$1
+	shift
+	"$cmd" -o Dir::Etc::sourcelist="$a/sources.list" -o Dir::Etc::sourceparts=- \
+		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
+		-o APT::Sandbox::User=root "$@"
+}
+
+# Refresh our lists when older than a day (or missing, or the sources
+# changed); when that fails, go on with what is there.  One refresh at a
+# time: parallel runs (other work trees) share the lists.
+capt_update() {
+	local a=$CACHE/apt
+	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+	(
+		flock 8
+		if [ "$(cat "$a/sources.list" 2>/dev/null)" != "$CAPT_SOURCES" ]; then
+			printf '%s\n' "$CAPT_SOURCES" >"$a/sources.list"
+			rm -f "$a/stamp"
+		fi
+		[ -z "$(find "$a/stamp" -mmin -1440 2>/dev/null)" ] || exit 0
+		echo "${0##*/}: refreshing the lists of our apt ($a: sid, trixie, bookworm-backports)" >&2
+		if capt apt-get -qq update >&2; then
+			touch "$a/stamp"
+			rm -f "$a/unavailable"
+		else
+			echo "${0##*/}: apt-get update failed; using the lists there are" >&2
+		fi
+	) 8>"$a/.lock"
+}

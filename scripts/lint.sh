@@ -1,7 +1,9 @@
 #!/bin/bash
-# Static checks, one TAP line each: checkpatch --strict, a W=1 C=1 (sparse)
-# module build, kernel-doc on the driver, QEMU's checkpatch on the device
-# model, shellcheck on every script.  Exit status 1 if any check failed.
+# Static checks, one TAP line each: checkpatch --strict, W=1 C=1 (sparse)
+# module builds for $KVER, $KVER_EXTRA (6.12) and $KVER_BUILT (7.2, built
+# by guest/build-kernel.sh when missing), kernel-doc on the driver, QEMU's
+# checkpatch on the device model, shellcheck on every script.  Exit status
+# 1 if any check failed.
 set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -9,7 +11,7 @@ set -eu
 # shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 
-KERNEL_C=(drivers/edu-rng.c drivers/bench/edu_rng_bench.c)
+KERNEL_C=(drivers/edu-rng.c drivers/edu-rng-compat.h drivers/bench/edu_rng_bench.c)
 
 # An out-of-tree module built for several kernels may need
 # LINUX_VERSION_CODE.
@@ -21,14 +23,34 @@ checkpatch() {
 	done
 }
 
-# A clean W=1 C=1 build prints no warning at all.
-module_w1_sparse() {
-	local out d
+# A clean W=1 C=1 build prints no warning at all, and sparse ran on every
+# file.  $1: the top of the sources (the work tree, or a copy of the
+# module's sources), then make variables: KDIR=, CHECK=.
+w1_sparse() {
+	local top=$1 out d
+	shift
 	for d in drivers drivers/bench; do
-		make -s -C "$TOP/$d" clean >/dev/null
-		out=$(make -C "$TOP/$d" W=1 C=1 2>&1) || { echo "$out"; return 1; }
-		! printf '%s\n' "$out" | grep -E 'warning|error|\.c:[0-9]+:' || return 1
+		make -s -C "$top/$d" "$@" clean >/dev/null
+		out=$(make -C "$top/$d" "$@" W=1 C=1 2>&1) || { echo "$out"; return 1; }
+		! printf '%s\n' "$out" | grep -E 'warning|error|not available|\.c:[0-9]+:' || return 1
+		printf '%s\n' "$out" | grep -q '^ *CHECK ' || { echo "$out"; echo "sparse did not run"; return 1; }
 	done
+}
+
+# $KVER's build in drivers/ itself, as make module does.
+module_w1_sparse() {
+	w1_sparse "$TOP"
+}
+
+# Another kernel's, in a copy of the sources under build/lint/: KDIR $1,
+# release $2, sparse $3.
+other_w1_sparse() {
+	local src=$BUILD/lint/$2
+	copy_sources "$src"
+	mkdir -p "$src/drivers/bench"
+	cp "$TOP"/drivers/bench/Kbuild "$TOP"/drivers/bench/Makefile "$TOP"/drivers/bench/*.c \
+		"$src/drivers/bench/"
+	w1_sparse "$src" KDIR="$1" CHECK="$3"
 }
 
 kernel_doc() {
@@ -67,7 +89,29 @@ use_headers
 
 echo "TAP version 13"
 tap_run "checkpatch --strict ${KERNEL_C[*]}" checkpatch
-tap_run "W=1 C=1 (sparse) module builds without warnings" module_w1_sparse
+tap_run "W=1 C=1 (sparse) module builds without warnings on $KVER" module_w1_sparse
+# ... and on the other kernels of make check: $KVER_EXTRA's headers (6.12),
+# $KVER_BUILT's trees (7.2, whose C=1 wants a newer sparse than bookworm's)
+for k in ${KVER_EXTRA-6.12}; do
+	r=$(resolve_kver "$k") || r=$k
+	[ "$(kver_series "$r")" != "$(kver_series "$KVER")" ] || continue
+	if kd=$(KVER=$r && use_headers && echo "$KDIR"); then
+		tap_run "W=1 C=1 (sparse) module builds without warnings on $r" \
+			other_w1_sparse "$kd" "$r" sparse
+	else
+		tap_run "W=1 C=1 on $r: its headers" false
+	fi
+done
+for k in ${KVER_BUILT-7.2}; do
+	if kd=$("$TOP/guest/build-kernel.sh" "$k" --print-build-dir) &&
+		sp=$("$TOP/scripts/sparse.sh"); then
+		r=$(cat "$kd/include/config/kernel.release")
+		tap_run "W=1 C=1 (sparse) module builds without warnings on $r" \
+			other_w1_sparse "$kd" "$r" "$sp"
+	else
+		tap_run "W=1 C=1 on $k: guest/build-kernel.sh $k and scripts/sparse.sh" false
+	fi
+done
 tap_run "kernel-doc ${KERNEL_C[*]}" kernel_doc
 tap_run "QEMU checkpatch qemu/hw" qemu_checkpatch
 tap_run "shellcheck on every script" shellcheck_all

@@ -25,7 +25,7 @@ CYCLES=${CYCLES:-10}
 DIRECT=196608
 
 # cur and avail: rng_current and rng_available (blank-separated names;
-# without the "none" that 6.12 lists) of the hwrng core
+# without the "none" that 6.12 and 7.2 list) of the hwrng core
 hwrngs() {
 	read -r cur </sys/class/misc/hw_random/rng_current
 	read -r all </sys/class/misc/hw_random/rng_available
