@@ -890,8 +890,9 @@ static noinline int edu_rng_hwrng_read_slow(struct edu_rng *priv, void *data,
  * serializes these calls.  The usual case is served in place from the
  * hwrng side's chunk with no lock, no atomic operation and no call: a copy
  * of a constant size is inlined, and the refill is out of line so that
- * this path saves no registers.  Under TCG, where every call, copy and memory access counts,
- * that brings a 64-byte read to the cost of null-hwrng's memset.
+ * this path saves no registers.  Under TCG, where every call, copy and
+ * memory access counts, that brings a 64-byte read to the cost of
+ * null-hwrng's memset.
  */
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			      bool wait)
