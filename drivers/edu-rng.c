@@ -219,7 +219,7 @@ static DEFINE_IDA(edu_rng_ida);
 
 static void edu_rng_free(struct kref *ref)
 {
-	kfree(container_of_const(ref, struct edu_rng, ref));
+	kfree(container_of(ref, struct edu_rng, ref));
 }
 
 /*
@@ -529,8 +529,8 @@ static bool edu_rng_irq_unmask(struct edu_rng *priv)
  */
 static void edu_rng_watchdog(struct work_struct *work)
 {
-	struct edu_rng *priv = container_of_const(to_delayed_work(work),
-						  struct edu_rng, watchdog);
+	struct edu_rng *priv = container_of(to_delayed_work(work),
+					    struct edu_rng, watchdog);
 	unsigned long due = 0;
 	bool unmask = false;
 
@@ -897,7 +897,7 @@ static noinline int edu_rng_hwrng_read_slow(struct edu_rng *priv, void *data,
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			      bool wait)
 {
-	struct edu_rng *priv = container_of_const(rng, struct edu_rng, hwrng);
+	struct edu_rng *priv = container_of(rng, struct edu_rng, hwrng);
 
 	if (likely(max == EDU_RNG_HW_READ &&
 		   priv->hw_len - priv->hw_pos >= EDU_RNG_HW_READ &&
@@ -993,7 +993,7 @@ out_unlock:
 static int edu_rng_vmfork(struct notifier_block *nb, unsigned long action,
 			  void *data)
 {
-	struct edu_rng *priv = container_of_const(nb, struct edu_rng, vmfork_nb);
+	struct edu_rng *priv = container_of(nb, struct edu_rng, vmfork_nb);
 
 	mutex_lock(&priv->read_lock);
 	spin_lock_irq(&priv->lock);
@@ -1090,12 +1090,11 @@ static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
 	struct edu_rng *priv = dev_get_drvdata(dev);
-	const struct edu_rng_stat_attr *sa =
-		container_of_const(attr, struct edu_rng_stat_attr, attr);
+	size_t offset = container_of(attr, struct edu_rng_stat_attr, attr)->offset;
 	u64 val;
 
 	spin_lock_irq(&priv->lock);
-	val = *(u64 *)((u8 *)&priv->stats + sa->offset);
+	val = *(u64 *)((u8 *)&priv->stats + offset);
 	spin_unlock_irq(&priv->lock);
 	return sysfs_emit(buf, "%llu\n", val);
 }
@@ -1145,7 +1144,7 @@ static struct edu_rng *edu_rng_from_file(struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
 
-	return container_of_const(misc, struct edu_rng, misc);
+	return container_of(misc, struct edu_rng, misc);
 }
 
 static int edu_rng_open(struct inode *inode, struct file *file)
