@@ -1770,6 +1770,125 @@ static ssize_t stream_offset(const struct stream_index *si, const uint8_t *p,
 	return off;
 }
 
+/*
+ * How @readers reads (@lens[r * 8192 + k] bytes each, into @buf + r * @per)
+ * split into pieces of @si's stream; with @owner, each stream byte is
+ * claimed by one reader. A read that waited for a transfer may hold
+ * several pieces: others read while it slept. Splitting by byte matching
+ * alone can run a piece on into the next one when that one's first bytes
+ * equal the stream there by chance, so a piece also ends where any piece
+ * of any reader was seen to start (@starts, from a first pass with no
+ * @owner; it only marks starts, and gives up on a read it cannot split).
+ * Two readers holding the same bytes still meet: one piece's start lies
+ * inside, or at, the other's.
+ */
+static ssize_t match_pieces(struct __test_metadata *_metadata,
+			    const struct stream_index *si, const uint8_t *buf,
+			    const uint32_t *lens, int readers, size_t per,
+			    uint8_t *starts, uint8_t *owner, size_t *pieces)
+{
+	ssize_t covered = 0;
+
+	*pieces = 0;
+	for (int r = 0; r < readers; r++) {
+		const uint8_t *p = buf + (size_t)r * per;
+		const uint32_t *l = lens + r * 8192;
+		size_t last = 0;
+
+		for (int k = 0; l[k] && p < buf + (size_t)(r + 1) * per; k++) {
+			for (size_t i = 0; i < l[k];) {
+				ssize_t off = stream_offset(si, p + i, 8);
+				size_t run = 0;
+
+				if (l[k] - i < 8 && !memcmp(p + i, si->e + last, l[k] - i))
+					off = last;
+				if (!owner && (off < 0 || (size_t)off < last))
+					break;
+				if (off < 0) {
+					TH_LOG("reader %d read %d: not the stream", r, k);
+					return -1;
+				}
+				/* each reader's bytes come in stream order */
+				if ((size_t)off < last) {
+					TH_LOG("reader %d read %d: byte %zd after %zu",
+					       r, k, off, last);
+					return -1;
+				}
+				if (!owner)
+					starts[off] = 1;
+				while (i + run < l[k] && off + run < si->elen &&
+				       p[i + run] == si->e[off + run] &&
+				       !(run && owner && starts[off + run])) {
+					if (owner && owner[off + run]) {
+						TH_LOG("byte %zu read twice (readers %d and %d)",
+						       off + run, owner[off + run] - 1, r);
+						return -1;
+					}
+					if (owner)
+						owner[off + run] = r + 1;
+					run++;
+				}
+				last = off + run;
+				covered += run;
+				i += run;
+				(*pieces)++;
+			}
+			p += l[k];
+		}
+	}
+	return covered;
+}
+
+/*
+ * The matcher itself, on made-up reads: reader 0's first read ends with 5
+ * bytes from elsewhere whose first byte equals the stream where its first
+ * piece ends; reader 1 read the bytes in between. No byte was read twice.
+ * Then reader 1 also reads 10 bytes reader 0 has: that must be found.
+ */
+TEST(piece_matcher_chance_and_double)
+{
+	const size_t per = 64 << 10;
+	uint8_t *buf = calloc(2, per);
+	uint32_t *lens = calloc(2 * 8192, sizeof(*lens));
+	struct stream_index si;
+	uint8_t *starts, *owner;
+	size_t x = 300, pieces;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, lens);
+	ASSERT_EQ(0, stream_index_init(&si, 7, per));
+	starts = calloc(si.elen, 1);
+	owner = calloc(si.elen, 1);
+	ASSERT_NE(NULL, starts);
+	ASSERT_NE(NULL, owner);
+	while (si.e[x] != si.e[100] || si.e[x + 1] == si.e[101])
+		x++;
+	ASSERT_GT(per - 200, x);
+	memcpy(buf, si.e, 100);
+	memcpy(buf + 100, si.e + x, 100);
+	lens[0] = 105;
+	lens[1] = 95;
+	memcpy(buf + per, si.e + 100, x - 100);
+	lens[8192] = x - 100;
+	match_pieces(_metadata, &si, buf, lens, 2, per, starts, NULL, &pieces);
+	EXPECT_EQ((ssize_t)x + 100,
+		  match_pieces(_metadata, &si, buf, lens, 2, per, starts, owner,
+			       &pieces));
+
+	memcpy(buf + per + x - 100, si.e + x + 50, 10);
+	lens[8193] = 10;
+	memset(starts, 0, si.elen);
+	memset(owner, 0, si.elen);
+	match_pieces(_metadata, &si, buf, lens, 2, per, starts, NULL, &pieces);
+	EXPECT_EQ(-1, match_pieces(_metadata, &si, buf, lens, 2, per, starts,
+				   owner, &pieces));
+	free(owner);
+	free(starts);
+	stream_index_free(&si);
+	free(lens);
+	free(buf);
+}
+
 /* Readers in parallel: every byte once, each read a piece of the stream. */
 TEST_F(direct, parallel_readers_exact)
 {
@@ -1779,14 +1898,16 @@ TEST_F(direct, parallel_readers_exact)
 	uint32_t *lens = mmap(NULL, readers * 8192 * 4, PROT_READ | PROT_WRITE,
 			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct stream_index si;
-	size_t covered = 0, pieces = 0;
-	uint8_t *owner;
+	uint8_t *owner, *starts;
+	size_t pieces;
 
 	ASSERT_NE(MAP_FAILED, shared);
 	ASSERT_NE(MAP_FAILED, lens);
 	ASSERT_EQ(0, stream_index_init(&si, 2024, readers * per + (64 << 10)));
 	owner = calloc(si.elen, 1);
+	starts = calloc(si.elen, 1);
 	ASSERT_NE(NULL, owner);
+	ASSERT_NE(NULL, starts);
 	ASSERT_EQ(0, seed(2024));
 	for (int r = 0; r < readers; r++) {
 		if (!fork()) {
@@ -1813,57 +1934,14 @@ TEST_F(direct, parallel_readers_exact)
 		wait(&status);
 		ASSERT_EQ(0, WEXITSTATUS(status));
 	}
-	for (int r = 0; r < readers; r++) {
-		uint8_t *p = shared + (size_t)r * per;
-		uint32_t *l = lens + r * 8192;
-		size_t last = 0;
-
-		for (int k = 0; l[k] && p < shared + (size_t)(r + 1) * per; k++) {
-			/*
-			 * A read that waited for a transfer may hold two
-			 * pieces: others read while it slept.
-			 */
-			for (size_t i = 0; i < l[k];) {
-				ssize_t off = stream_offset(&si, p + i, 8);
-				size_t run = 0;
-
-				if (l[k] - i < 8 && !memcmp(p + i, si.e + last, l[k] - i))
-					off = last;
-				ASSERT_LE(0, off) TH_LOG("reader %d read %d: not the stream", r, k);
-				/* each reader's bytes come in stream order */
-				ASSERT_LE(last, (size_t)off);
-				while (i + run < l[k] && off + run < si.elen &&
-				       p[i + run] == si.e[off + run]) {
-					/*
-					 * The first byte of this read's next
-					 * piece may equal the stream's here by
-					 * chance (1 in 256): then its 8 bytes
-					 * are the stream elsewhere, and the
-					 * piece ends here.
-					 */
-					if (run && l[k] - i - run >= 8 &&
-					    off + run + 8 <= si.elen &&
-					    memcmp(p + i + run, si.e + off + run, 8)) {
-						ssize_t next = stream_offset(&si, p + i + run, 8);
-
-						if (next >= 0 && next != (ssize_t)(off + run))
-							break;
-					}
-					ASSERT_EQ(0, owner[off + run])
-						TH_LOG("byte %zu read twice", off + run);
-					owner[off + run] = r + 1;
-					run++;
-				}
-				last = off + run;
-				covered += run;
-				i += run;
-				pieces++;
-			}
-			p += l[k];
-		}
-	}
-	EXPECT_EQ((size_t)readers * per, covered);
-	TH_LOG("%zu pieces, %zu bytes, each once and in order", pieces, covered);
+	match_pieces(_metadata, &si, shared, lens, readers, per, starts, NULL,
+		     &pieces);
+	EXPECT_EQ((ssize_t)readers * per,
+		  match_pieces(_metadata, &si, shared, lens, readers, per,
+			       starts, owner, &pieces));
+	TH_LOG("%zu pieces, %zu bytes, each once and in order", pieces,
+	       (size_t)readers * per);
+	free(starts);
 	free(owner);
 	stream_index_free(&si);
 }
