@@ -116,14 +116,19 @@ fetch_debian_source() {
 		rm -rf "$tmp"
 		return 1
 	fi
-	rm -rf "$dir"
-	mv "$tmp"/qemu-*/ "$dir"
-	# the .dsc and its tarballs, for pristine_source
-	rm -rf "$CACHE/qemu-dsc/${ver//:/_}"
-	mkdir -p "$CACHE/qemu-dsc"
-	mv "$tmp" "$CACHE/qemu-dsc/${ver//:/_}"
-	touch "$dir/.done"
+	keep_source "$tmp" "$dir" "$ver"
 	echo "$dir"
+}
+
+# Move the tree apt-get source unpacked in $1 to $2 (qemu version $3),
+# and keep the rest of $1, the .dsc and its tarballs, for pristine_source.
+keep_source() {
+	rm -rf "$2"
+	mv "$1"/qemu-*/ "$2"
+	rm -rf "$CACHE/qemu-dsc/${3//:/_}"
+	mkdir -p "$CACHE/qemu-dsc"
+	mv "$1" "$CACHE/qemu-dsc/${3//:/_}"
+	touch "$2/.done"
 }
 
 # Unpack Debian qemu source dir $1 (as fetch_debian_source made it, before
@@ -219,11 +224,7 @@ fetch_source() {
 		rm -rf "$dir"
 		tmp=$(mktemp -d "$CACHE/qemu-src/tmp.XXXXXX")
 		(cd "$tmp" && apt-get source -qq "qemu=$ver" >&2)
-		mv "$tmp"/qemu-*/ "$dir"
-		rm -rf "$CACHE/qemu-dsc/${ver//:/_}"
-		mkdir -p "$CACHE/qemu-dsc"
-		mv "$tmp" "$CACHE/qemu-dsc/${ver//:/_}"
-		touch "$dir/.done"
+		keep_source "$tmp" "$dir" "$ver"
 	fi
 	echo "$dir"
 }
