@@ -299,9 +299,10 @@ bench() {
 }
 check "bench -n 1M -b 256K: MB/s of $NODE and /dev/hwrng" bench
 
-# ---- arguments
+# ---- arguments: refused, and nothing changed (seed 31337's stream goes on)
 bad_args() {
 	bad=0
+	./edu-rng seed 31337 && cli_seed u32 256 || return 1
 	while read -r args; do
 		# shellcheck disable=SC2086
 		run ./edu-rng $args
@@ -337,12 +338,50 @@ bad_args() {
 		bench -b 65M
 		bench -n 1Q
 		help frob
+		help read extra
+		seed +5
+		seed 0x0x10
+		seed 0X0x10
+		-xy info
+		read -Ix
+		info --help=1
 	EOF
 	run ./edu-rng
 	[ "$rc" -eq 2 ] || { echo "# edu-rng (no command)"; show; bad=1; }
+	while read -r args; do
+		# shellcheck disable=SC2086
+		run ./lab-rng $args
+		if [ "$rc" -ne 2 ] || [ -s "$T/out" ] || ! grep -q "lab-rng: bad -" "$T/err"; then
+			echo "# lab-rng $args"
+			show
+			bad=1
+		fi
+	done <<-EOF
+		-s abc
+		-s 0x1ffffffff
+		-s -1
+		-s 5x
+		-n abc
+		-n -1
+		-n 2147483648
+	EOF
+	cp "$T/got" "$T/before"
+	cli_seed u32 256 && cat "$T/before" "$T/got" >"$T/all" &&
+		stream u32 31337 "$T/all" 128 || bad=1
+	echo host >"/sys/bus/pci/devices/$BDF/mode"
 	return $bad
 }
-check "bad arguments: exit 2, a message, 'Try ... --help', no output" bad_args
+check "bad arguments (edu-rng, lab-rng): exit 2, a message, no output, seeded stream unchanged" \
+	bad_args
+option_names() {
+	exits 2 "unknown option '-x'" ./edu-rng -xy info &&
+		exits 2 "unknown option '-I'" ./edu-rng read -Ix &&
+		exits 2 "unknown option '--bogus'" ./edu-rng read --bogus &&
+		exits 2 "option '--help' takes no argument" ./edu-rng info --help=1 &&
+		exits 2 "option '-n' needs an argument" ./edu-rng read -n &&
+		exits 2 "bad seed '0x0x10'" ./edu-rng seed 0x0x10
+}
+check "option errors name the option as written" option_names
 helps() {
 	for args in --help -h help "help read" "info -h" "seed --help" \
 		"read --help" "bench -h"; do

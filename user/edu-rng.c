@@ -369,18 +369,24 @@ static int open_node(struct edu_dev *d, const char *cmd, int *fd)
 	return 0;
 }
 
-/* Read exactly @len bytes unless an error or end of file stops us. */
-static ssize_t read_full(int fd, void *buf, size_t len)
+/*
+ * Read @len bytes unless an error or end of file stops us: returns the
+ * bytes read, with *@err the errno that stopped it early (0: end of file).
+ */
+static size_t read_full(int fd, void *buf, size_t len, int *err)
 {
 	size_t done = 0;
 	ssize_t n;
 
+	*err = 0;
 	while (done < len) {
 		n = read(fd, (char *)buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return done ? (ssize_t)done : -errno;
+		if (n < 0) {
+			*err = errno;
+			break;
+		}
 		if (!n)
 			break;
 		done += n;
@@ -416,6 +422,9 @@ static bool parse_u64(const char *s, unsigned long long max,
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		digits = s + 2;
 		base = 16;
+		/* strtoull() in base 16 would skip a second 0x of its own */
+		if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+			return false;
 	}
 	if (!(base == 16 ? isxdigit((unsigned char)*digits) :
 			   isdigit((unsigned char)*digits)))
@@ -458,6 +467,31 @@ static bool parse_size(const char *s, unsigned long long max,
 	return *val > 0;
 }
 
+/*
+ * Usage error for getopt's @c ('?' or ':', or an option @cmd does not
+ * take): name the option as the user wrote it.  A short one is optopt; a
+ * cluster's argument (-xy) names another.  A long one is argv[optind - 1],
+ * with optopt 0 when unknown, or its value when it was given an argument
+ * it does not take (--help=1).
+ */
+static int bad_option(const char *cmd, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+	const char *eq = strchr(arg, '=');
+
+	if (!strncmp(arg, "--", 2) && arg[2] && (!optopt || c == 'I' || eq)) {
+		if (c == ':')
+			return usage_error(cmd, "option '%s' needs an argument", arg);
+		if (eq && optopt)
+			return usage_error(cmd, "option '%.*s' takes no argument",
+					   (int)(eq - arg), arg);
+		return usage_error(cmd, "unknown option '%s'", arg);
+	}
+	if (c == ':')
+		return usage_error(cmd, "option '-%c' needs an argument", optopt);
+	return usage_error(cmd, "unknown option '-%c'", c == '?' ? optopt : c);
+}
+
 /* Options every command takes; a getopt result it handled, else 0. */
 static const struct option common_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -487,20 +521,13 @@ static int next_opt(int argc, char **argv, const char *cmd,
 		fputs(help, stdout);
 		*ret = EXIT_OK;
 		return 0;
-	case ':':
-		*ret = usage_error(cmd, "option '%s' needs an argument",
-				   argv[optind - 1]);
-		return 0;
 	case 'I':
 		if (!strcmp(cmd, "seed"))
 			return c;
 		/* fall through */
+	case ':':
 	case '?':
-		if (optopt && optopt != 'I')
-			*ret = usage_error(cmd, "unknown option '-%c'", optopt);
-		else
-			*ret = usage_error(cmd, "unknown option '%s'",
-					   argv[optind - 1]);
+		*ret = bad_option(cmd, argv, c);
 		return 0;
 	}
 	return c;
@@ -719,7 +746,8 @@ static const char read_help[] =
 "  hex   lowercase hex, 16 bytes a line (the default)\n"
 "  u32   32-bit words in native byte order, decimal, one a line (what the\n"
 "        lab's MY_RNG_IOCTL_RAND returns); BYTES must be a multiple of 4\n"
-"  raw   the bytes themselves\n";
+"  raw   the bytes themselves\n"
+"A read that fails part-way prints what it read, then the error.\n";
 
 enum fmt { FMT_HEX, FMT_U32, FMT_RAW };
 
@@ -754,14 +782,14 @@ static int output(const unsigned char *buf, size_t len, enum fmt fmt,
 
 static int cmd_read(int argc, char **argv)
 {
-	unsigned long long left = 16, n;
-	int ret = EXIT_OK, c, fd;
+	unsigned long long left = 16, done = 0, n;
+	int ret = EXIT_OK, c, fd, err;
 	enum fmt fmt = FMT_HEX;
 	static unsigned char buf[CHUNK];
 	char path[PATH_MAX];
 	struct edu_dev d;
 	size_t col = 0;
-	ssize_t got;
+	size_t got;
 
 	while ((c = next_opt(argc, argv, "read", "n:f:", read_help, &ret)) > 0) {
 		if (c == 'n' && !parse_size(optarg, 1ULL << 40, &left))
@@ -793,23 +821,25 @@ static int cmd_read(int argc, char **argv)
 	snprintf(path, sizeof(path), "/dev/%s", d.node);
 	while (left) {
 		n = left < CHUNK ? left : CHUNK;
-		got = read_full(fd, buf, n);
-		if (got < 0) {
-			ret = sys_error("read", path, -got);
-			break;
-		}
-		if ((size_t)got != n) {
-			msg("read %s: end of data after %zd of %llu bytes", path,
-			    got, n);
-			ret = EXIT_ERROR;
-			break;
-		}
-		if (output(buf, n, fmt, &col)) {
+		got = read_full(fd, buf, n, &err);
+		/* what was read is gone from the device: write it out */
+		if (got && output(buf, got, fmt, &col)) {
 			msg("write standard output: %s", strerror(errno));
 			ret = EXIT_ERROR;
 			break;
 		}
-		left -= n;
+		done += got;
+		left -= got;
+		if (got == n)
+			continue;
+		if (err) {
+			ret = sys_error("read", path, err);
+		} else {
+			msg("read %s: end of data after %llu of %llu bytes",
+			    path, done, done + left);
+			ret = EXIT_ERROR;
+		}
+		break;
 	}
 	close(fd);
 	if (col)
@@ -990,6 +1020,8 @@ static int cmd_help(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return EXIT_OK;
 	}
+	if (argc > 2)
+		return usage_error(NULL, "unexpected argument '%s'", argv[2]);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(argv[1], cmds[i].name)) {
 			fputs(cmds[i].help, stdout);
@@ -1020,12 +1052,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("edu-rng " EDU_RNG_VERSION "\n");
 			return EXIT_OK;
-		case ':':
-			return usage_error(NULL, "option '%s' needs an argument",
-					   argv[optind - 1]);
 		default:
-			return usage_error(NULL, "unknown option '%s'",
-					   argv[optind - 1]);
+			return bad_option(NULL, argv, c);
 		}
 	}
 	if (optind >= argc)

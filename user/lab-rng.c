@@ -9,6 +9,8 @@
  * Usage: lab-rng [-d DEV] [-s SEED] [-n N]   (default /dev/edu-rng0, 10)
  */
 
+#include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +19,28 @@
 
 #include <linux/edu-rng.h>
 
+/* @s as a number (decimal, 0x-hex or 0-octal) of at most @max, or -1. */
+static long long number(const char *s, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	return errno || *end || v > max ? -1 : (long long)v;
+}
+
+static int bad_arg(const char *prog, char opt, const char *arg, const char *want)
+{
+	fprintf(stderr, "%s: bad -%c '%s': want %s\n", prog, opt, arg, want);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
+	long long v;
 	const char *dev = "/dev/edu-rng0";
 	unsigned int seed = 0, value;
 	int seeded = 0, n = 10, fd, opt, i;
@@ -29,11 +51,18 @@ int main(int argc, char **argv)
 			dev = optarg;
 			break;
 		case 's':
-			seed = strtoul(optarg, NULL, 0);
+			v = number(optarg, 0xffffffffUL);
+			if (v < 0)
+				return bad_arg(argv[0], 's', optarg, "a 32-bit number");
+			seed = v;
 			seeded = 1;
 			break;
 		case 'n':
-			n = atoi(optarg);
+			v = number(optarg, 1UL << 30);
+			if (v < 0)
+				return bad_arg(argv[0], 'n', optarg,
+					       "a count of at most 2^30");
+			n = v;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-d DEV] [-s SEED] [-n N]\n",
