@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -342,8 +343,9 @@ TEST_F(hwrng, seed_formats)
 		ASSERT_EQ(0, dev_write("seed", ok[i].in)) TH_LOG("'%s'", ok[i].in);
 		ASSERT_EQ(4096, direct_read(self->buf, 4096));
 		m = match_stream(ok[i].val, self->buf, 4096);
-		EXPECT_EQ(NULL, m.why) TH_LOG("'%s': %s", ok[i].in, m.why);
-		EXPECT_EQ(0U, m.start) TH_LOG("'%s'", ok[i].in);
+		if (m.why || m.stale || m.start || m.gaps)
+			TH_LOG("seed written as '%s'", ok[i].in);
+		EXPECT_EXACT(m);
 	}
 }
 
@@ -356,7 +358,7 @@ TEST_F(hwrng, different_seeds_differ)
 	m = match_stream(2, self->buf, 4096);
 	EXPECT_NE(NULL, m.why) TH_LOG("seed 1 gave seed 2's stream");
 	m = match_stream(1, self->buf, 4096);
-	EXPECT_EQ(NULL, m.why) TH_LOG("seed 1: %s", m.why);
+	EXPECT_EXACT(m);
 }
 
 TEST_F(hwrng, seed_discards_prefetched)
@@ -1326,7 +1328,8 @@ TEST_F(direct, seed_first_bytes_are_stream_start)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		/* until killed; ENODEV while no rng is left */
+		/* until killed (or this test ends, however); ENODEV while no rng is left */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (;;)
 			hwrng_read(e, sizeof(e));
 	}
@@ -1509,8 +1512,10 @@ static int run_within(int (*op)(void), int ms, pid_t *late)
 
 	if (pid < 0)
 		return -errno;
-	if (!pid)
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		_exit(op() ? 1 : 0);
+	}
 	p.fd = syscall(SYS_pidfd_open, pid, 0);
 	if (p.fd < 0)
 		return -errno;
@@ -1650,7 +1655,7 @@ TEST_F(direct, lab_ioctls)
 		ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_RAND, &v[i]));
 	/* the x86 guest is little endian, as the device's RANDOM register */
 	m = match_stream(42, (uint8_t *)v, sizeof(v));
-	EXPECT_EQ(NULL, m.why) TH_LOG("RAND after SEED 42: %s", m.why);
+	EXPECT_EXACT(m);
 	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_RAND, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_SEED, NULL));
@@ -1681,8 +1686,9 @@ TEST_F(direct, seed_needs_cap_sys_admin)
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("10 setuid, 11 open, 12 SEED not EPERM, 13 RAND/read");
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("status %#x: exit 10 setuid, 11 open, 12 SEED not EPERM, 13 RAND/read",
+		       status);
 }
 
 TEST_F(direct, nonblocking_and_poll)
@@ -1915,6 +1921,8 @@ TEST_F(direct, parallel_readers_exact)
 			uint32_t *l = lens + r * 8192, size = 16 + r * 997;
 			int fd = open(edu_rng_node(), O_RDONLY), got = 0, k = 0;
 
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+
 			while (fd >= 0 && got < per) {
 				int want = per - got < (int)size ? per - got : (int)size;
 				int n = read(fd, out + got, want);
@@ -1932,7 +1940,8 @@ TEST_F(direct, parallel_readers_exact)
 		int status;
 
 		wait(&status);
-		ASSERT_EQ(0, WEXITSTATUS(status));
+		ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("a reader ended with status %#x", status);
 	}
 	match_pieces(_metadata, &si, shared, lens, readers, per, starts, NULL,
 		     &pieces);
@@ -2053,8 +2062,19 @@ static int read_checked(struct __test_metadata *_metadata,
 				break;
 			continue;
 		}
-		/* the stream from where we were: skipped bytes allowed */
-		hit = memmem(self->e + self->last, self->elen - self->last, buf, r);
+		/*
+		 * The stream from where we were: skipped bytes allowed, for
+		 * whole buffers the driver dropped.  A piece under 16 bytes
+		 * would match somewhere ahead by chance: it must go on where
+		 * we were (the tail of a read an error cut short).
+		 */
+		if (r < 16)
+			hit = self->last + r <= self->elen &&
+			      !memcmp(self->e + self->last, buf, r) ?
+			      self->e + self->last : NULL;
+		else
+			hit = memmem(self->e + self->last, self->elen - self->last,
+				     buf, r);
 		if (!hit)
 			return -EBADMSG;	/* foreign, repeated or reordered */
 		off = hit - self->e;

@@ -154,14 +154,23 @@ class Vm:
                 self.p.terminate()
         return self.finish(60)
 
-# the guest's TAP lines (and comments) from a serial log, as ours
-def guest_tap(path, label):
+# the guest's TAP lines (and comments) from a serial log, as ours; with
+# @whole, the log holds the guest's end: its plan (1..N) must be there and
+# N its last test's number, or the guest script stopped early
+def guest_tap(path, label, whole=False):
+    last, plan = 0, None
     for line in log_text(path).splitlines():
-        m = re.match(r"^(not ok|ok) \d+ (.*)$", line)
+        m = re.match(r"^(not ok|ok) (\d+) (.*)$", line)
         if m:
-            tap(m.group(1) == "ok", f"{label}: {m.group(2)}")
+            tap(m.group(1) == "ok", f"{label}: {m.group(3)}")
+            last = int(m.group(2))
+        elif re.match(r"^1\.\.\d+$", line):
+            plan = int(line[3:])
         elif line.startswith("# ") and not re.match(r"# \d+ passed, \d+ failed$", line):
             note(f"{label}: {line[2:]}")
+    if whole:
+        tap(plan is not None and plan == last,
+            f"{label}: the guest ran its whole plan (1..{plan}, last test {last})")
 
 def migrate(src, state):
     """QMP migrate of src to the file state; returns a description."""
@@ -274,7 +283,7 @@ def run_case(case):
     src_rc = src.stop()
     guest_tap(src.log, f"{case} (source)")
     for v in dsts:
-        guest_tap(v.log, f"{case} ({v.role})")
+        guest_tap(v.log, f"{case} ({v.role})", whole=True)
         m = re.findall(r"EDU_RNG_EXIT=(\d+)", log_text(v.log))
         tap(bool(m), f"{case}: {v.role}'s guest went on to its end "
             f"(payload status {m[-1] if m else 'none'}, run-vm status {v.rc})")

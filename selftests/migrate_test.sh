@@ -291,4 +291,5 @@ stream) stream_case ;;
 clone-host | clone-seeded) clone_case ;;
 *) not_ok "edu.migrate=$MODE: no such mode" ;;
 esac
+echo "1..$n"
 tap_done
