@@ -216,8 +216,11 @@ fetch_source() {
 	local ver dir tmp
 
 	add_deb_src
-	ver=$(apt-cache showsrc qemu | sed -n 's/^Version: //p' | sort -V | tail -n1)
-	[ -n "$ver" ] || die "cannot find the qemu source package"
+	# 7.2 only: a backports or newer deb-src line must not turn the
+	# default QEMU (and -M pc-q35-7.2's migration lanes) into another
+	ver=$(apt-cache showsrc qemu | sed -n 's/^Version: //p' |
+		grep -E '^(1:)?7\.2[.+~-]' | sort -V | tail -n1 || true)
+	[ -n "$ver" ] || die "no qemu 7.2 source in apt's sources (bookworm's deb-src)"
 	dir=$CACHE/qemu-src/${ver//:/_}
 	if [ ! -f "$dir/.done" ]; then
 		echo "build-qemu: fetching Debian qemu $ver source" >&2
