@@ -409,38 +409,43 @@ check "-d 0000:00:1f.0: exit 3, not an edu-rng device" \
 check "-d 00:09.0: exit 3, no such PCI device" \
 	exits 3 '0000:00:09.0: no such PCI device' ./edu-rng -d 00:09.0 seed 1
 
+# Each of these puts the device back whatever failed, so that one failure
+# does not fail the checks after it.
 unbound() {
+	r=0
 	echo "$BDF" >$DRV/unbind
 	exits 4 "$BDF: not bound to the edu-rng driver" ./edu-rng read &&
 		exits 4 "$BDF: not bound" ./edu-rng seed 1 &&
 		exits 4 "/dev/edu-rng0: no edu-rng device is bound" ./edu-rng -d 0 read &&
 		exits 4 'no edu-rng device is bound' ./edu-rng info &&
-		grep -qx "  driver: *none" "$T/out" && grep -qx "  node: *-" "$T/out" &&
-		echo "$BDF" >$DRV/bind &&
-		run ./edu-rng -d "$BDF" read && [ "$rc" -eq 0 ]
+		grep -qx "  driver: *none" "$T/out" && grep -qx "  node: *-" "$T/out" || r=1
+	echo "$BDF" >$DRV/bind || r=1
+	[ $r -eq 0 ] && run ./edu-rng -d "$BDF" read && [ "$rc" -eq 0 ]
 }
 check "unbound: read, seed, -d 0 read, info exit 4; bound again: read works" \
 	unbound
 no_device() {
+	r=0
 	echo 1 >"/sys/bus/pci/devices/$BDF/remove"
 	exits 3 'no edu-rng device \(PCI 1234:cafe\) found' ./edu-rng info &&
 		grep -qx "  rng_current *none" "$T/out" &&
 		exits 3 'no edu-rng device' ./edu-rng read &&
-		exits 3 "$BDF: no such PCI device" ./edu-rng -d "$BDF" info &&
-		echo 1 >/sys/bus/pci/rescan &&
-		run ./edu-rng info && [ "$rc" -eq 0 ]
+		exits 3 "$BDF: no such PCI device" ./edu-rng -d "$BDF" info || r=1
+	echo 1 >/sys/bus/pci/rescan || r=1
+	[ $r -eq 0 ] && run ./edu-rng info && [ "$rc" -eq 0 ]
 }
 check "PCI device removed: info, read exit 3; rescanned: info exit 0" \
 	no_device
 no_module() {
+	r=0
 	rmmod edu_rng
 	exits 4 'module edu_rng is not loaded' ./edu-rng info &&
 		grep -qx "  driver: *none" "$T/out" &&
 		exits 4 "$BDF: module edu_rng is not loaded" ./edu-rng read &&
 		exits 4 '/dev/edu-rng0: module edu_rng is not loaded' ./edu-rng -d 0 read &&
-		exits 4 'module edu_rng is not loaded' ./edu-rng seed --ioctl 1 &&
-		insmod "$KO" &&
-		run ./edu-rng read && [ "$rc" -eq 0 ] &&
+		exits 4 'module edu_rng is not loaded' ./edu-rng seed --ioctl 1 || r=1
+	insmod "$KO" || r=1
+	[ $r -eq 0 ] && run ./edu-rng read && [ "$rc" -eq 0 ] &&
 		run ./edu-rng info && [ "$rc" -eq 0 ]
 }
 check "module unloaded: info, read, seed exit 4; insmod again: read works" \
