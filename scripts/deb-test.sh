@@ -101,7 +101,7 @@ unpack() {
 dkms_contents() {
 	local d=$T/x-edu-rng-dkms/usr/src/edu-rng-$VERSION f
 	unpack edu-rng-dkms all || return 1
-	for f in drivers/Kbuild drivers/Makefile drivers/edu-rng.c include/uapi/linux/edu-rng.h; do
+	for f in $(module_sources); do
 		cmp "$TOP/$f" "$d/$f" || return 1
 	done
 	grep -qx "PACKAGE_VERSION=\"$VERSION\"" "$d/dkms.conf" || { echo "dkms.conf: version"; return 1; }
@@ -296,7 +296,9 @@ upgrade() {
 		return 1
 	fi
 	module_in_root || return 1
-	cmp "$R/usr/src/edu-rng-$VERSION/drivers/edu-rng.c" "$TOP/drivers/edu-rng.c" || return 1
+	for f in $(module_sources); do
+		cmp "$R/usr/src/edu-rng-$VERSION/$f" "$TOP/$f" || return 1
+	done
 	[ "$(in_root edu-rng --version)" = "edu-rng $VERSION" ] || { echo "edu-rng --version"; return 1; }
 	# no device here: lab-rng says which node it could not open
 	in_root lab-rng -n 1 2>&1 | grep -q '^/dev/edu-rng0: ' || { echo "lab-rng"; return 1; }

@@ -11,7 +11,9 @@ set -eu
 # shellcheck source=tap.sh
 . "$(dirname "$0")/tap.sh"
 
-KERNEL_C=(drivers/edu-rng.c drivers/edu-rng-compat.h drivers/bench/edu_rng_bench.c)
+KERNEL_C=(drivers/edu-rng-main.c drivers/edu-rng-cdev.c drivers/edu-rng-lab.c
+	drivers/edu-rng.h drivers/edu-rng-lab.h drivers/edu-rng-compat.h
+	drivers/bench/edu_rng_bench.c)
 
 # An out-of-tree module built for several kernels may need
 # LINUX_VERSION_CODE.

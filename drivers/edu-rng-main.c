@@ -1,37 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * edu-rng: hwrng driver for QEMU's edu-rng PCI device (1234:cafe)
+ * edu-rng: hwrng driver for QEMU's edu-rng PCI device (1b36:0015)
  *
  * The device fills a ring of coherent DMA buffers from its generator, one
  * transfer at a time, and raises an interrupt when each is done; the
  * interrupt handler starts the next transfer while a free buffer remains.
- * Readers copy out of full buffers: the hwrng core through ->read(), and
- * /dev/edu-rngN, which also answers the lab's ioctls, directly in large
- * pieces.  Nothing is transferred while the ring is full, so an idle device
- * costs nothing.  Seeding makes the stream a deterministic function of the
- * seed; buffers filled before are discarded, so the bytes read next are
- * that stream.
+ * Readers copy out of full buffers: the hwrng core through ->read(), in
+ * place, and /dev/edu-rngN (edu-rng-cdev.c) directly in large pieces,
+ * through edu_rng_get().  Nothing is transferred while the ring is full,
+ * so an idle device costs nothing.  Seeding (sysfs seed) makes the stream
+ * a deterministic function of the seed; buffers filled before are
+ * discarded, so the bytes read next are that stream.
+ *
+ * This file is the driver proper: PCI probe and removal, the ring and its
+ * interrupts, the hwrng side and the sysfs attributes.
  *
  * Device specification: Documentation/edu-rng-device.rst
  */
 
-#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
-#include <linux/fs.h>
 #include <linux/hw_random.h>
-#include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
-#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
-#include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -40,9 +38,12 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <uapi/linux/edu-rng.h>
 
+#include "edu-rng.h"
 #include "edu-rng-compat.h"
+
+/* QEMU's PCI device ID, in the 1b36 (Red Hat) range: docs/specs/pci-ids.rst */
+#define EDU_RNG_PCI_DEVICE_ID	0x0015
 
 #define EDU_RNG_REG_SEED	0x04
 #define EDU_RNG_REG_ID		0x08
@@ -85,15 +86,6 @@
 #define EDU_RNG_DMA_IRQ		BIT(2)
 #define EDU_RNG_DMA_RNG		BIT(3)
 
-/*
- * Four 256 KiB buffers: three full buffers to read while the device fills
- * the fourth, and one interrupt per 256 KiB.  Under TCG each transfer
- * costs the vCPU some 50 us beyond its bytes (the doorbell, waking QEMU's
- * main loop, the interrupt): 64 KiB buffers measured 0.87x null-hwrng,
- * 256 KiB 0.95x, 1 MiB no better, for 4 MiB of DMA memory.
- */
-#define EDU_RNG_NR_BUFS		4
-#define EDU_RNG_BUF_SIZE	SZ_256K
 #define EDU_RNG_DMA_TIMEOUT	msecs_to_jiffies(1000)
 /*
  * Before a buffer goes to the device, the first 8 bytes of each 4 KiB of
@@ -109,115 +101,12 @@
  * never two in a row.
  */
 #define EDU_RNG_IRQ_STORM	100
-/*
- * The hwrng side takes 4 KiB at a time, which it reads in place: one lock
- * round per 64 of the core's 64-byte reads (a lock round per read measured
- * 0.59x null-hwrng under TCG), and other readers of the stream lose at
- * most 4 KiB at a time to the core's readers (/dev/hwrng, its thread; on
- * 6.1 also add_early_randomness()).
- */
-#define EDU_RNG_HW_CHUNK	SZ_4K
 /* the size of the hwrng core's reads (its RNG_BUFFER_SIZE) */
 #define EDU_RNG_HW_READ		max(SMP_CACHE_BYTES, 32)
 /* host-entropy mode: the device's ChaCha20 is keyed from the host's RNG */
 #define EDU_RNG_QUALITY		1024
 
-enum edu_rng_buf_state {
-	EDU_RNG_BUF_FREE,	/* to be filled */
-	EDU_RNG_BUF_DMA,	/* the device is filling it */
-	EDU_RNG_BUF_FULL,	/* ready to read */
-};
-
-struct edu_rng_buf {
-	u8 *data;
-	dma_addr_t dma;
-	enum edu_rng_buf_state state;
-	u32 gen;		/* stream generation of its bytes */
-};
-
-/* What went wrong, for the user (sysfs stats/); under edu_rng.lock */
-struct edu_rng_stats {
-	u64 transfers;		/* completed, good */
-	u64 errors;		/* reported failed, or a wrong byte count */
-	u64 timeouts;		/* never completed: aborted */
-	u64 lost_irqs;		/* completed without an interrupt */
-	u64 spurious_irqs;	/* an interrupt for no transfer */
-	u64 unwritten;		/* reported done, buffer not written */
-	u64 irq_storms;		/* causes IRQ_ACK could not clear: masked */
-	u64 vm_forks;		/* VM generation changes: buffers dropped */
-};
-
-struct edu_rng {
-	struct pci_dev *pdev;
-	void __iomem *base;
-	struct kref ref;	/* probe's, and one per open file */
-	struct hwrng hwrng;
-	char name[32];
-	struct miscdevice misc;
-	char misc_name[sizeof("edu-rng2147483647")];	/* any id >= 0 */
-	int id;
-	/*
-	 * Our interrupt, looked up once: pci_irq_vector() takes the MSI
-	 * descriptors' mutex, which the handler and the spinlock forbid.
-	 */
-	int irq;
-
-	/* serializes mode changes; protects registered and seeded */
-	struct mutex mode_lock;
-	bool registered;
-	bool seeded;
-
-	/*
-	 * Serializes readers, and seeding against them.  Held for at most the
-	 * copy of one buffer's bytes from kernel memory, never across a
-	 * page fault on a user buffer: see edu_rng_take().
-	 */
-	struct mutex read_lock;
-	unsigned int head;	/* buffer to read next */
-	size_t pos;		/* read offset in bufs[head] */
-
-	/*
-	 * The hwrng side's chunk: up to EDU_RNG_HW_CHUNK bytes of a buffer,
-	 * taken out of the ring under read_lock and then read in place with
-	 * no lock of ours (the core calls ->read() under its reading_mutex,
-	 * which serializes these fields' users).  Before the buffer goes
-	 * back to the device, the chunk moves to hw_spare, or is dropped
-	 * after a seed (edu_rng_hw_revoke()): hw_seq moves, and a copy made
-	 * while it moved is thrown away.
-	 */
-	const u8 *hw_data;	/* hw_data[hw_pos..hw_len) is unread */
-	size_t hw_pos;
-	size_t hw_len;
-	unsigned long hw_seq_lent;	/* hw_seq when hw_data was last set */
-	unsigned long hw_seq;	/* under lock; read without it */
-	int hw_buf;		/* buffer holding the chunk, or -1; under lock */
-	bool hw_moved;		/* the chunk is in hw_spare now; under lock */
-	u8 hw_spare[EDU_RNG_HW_CHUNK];
-
-	/* protects the ring state below, shared with the interrupt handler */
-	spinlock_t lock;
-	struct edu_rng_buf bufs[EDU_RNG_NR_BUFS];
-	size_t buf_size;
-	unsigned int fill;	/* buffer the device fills next */
-	bool dma_busy;
-	unsigned long dma_start;	/* jiffies */
-	u32 gen;		/* bumped by a seed: older bytes are stale */
-	int error;		/* a failed transfer, reported to one reader */
-	bool gone;		/* unbound: readers get -ENODEV */
-	bool irq_masked;	/* storming: masked, readers get -EIO */
-	unsigned int irq_stuck;	/* interrupts in a row IRQ_ACK left set */
-	u64 canary;
-	wait_queue_head_t wait;	/* readers waiting for a full buffer */
-	struct edu_rng_stats stats;
-
-	/* times transfers out, and retries a masked interrupt */
-	struct delayed_work watchdog;
-	struct notifier_block vmfork_nb;
-};
-
-static DEFINE_IDA(edu_rng_ida);
-
-static void edu_rng_free(struct kref *ref)
+void edu_rng_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct edu_rng, ref));
 }
@@ -682,8 +571,8 @@ static int edu_rng_lock(struct edu_rng *priv)
  * read_lock taken for each.  Returns bytes read or a negative errno
  * (-EAGAIN: none ready, !@wait; -EFAULT: nothing copied, bad buffer).
  */
-static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
-			   bool user, bool wait)
+ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len, bool user,
+		    bool wait)
 {
 	size_t done = 0;
 	ssize_t ret;
@@ -721,6 +610,28 @@ static ssize_t edu_rng_get(struct edu_rng *priv, void *dst, size_t len,
 	return done;
 }
 
+/*
+ * poll() of /dev/edu-rngN: readable when a read would not wait, an error
+ * when none ever will; otherwise a transfer is started.
+ */
+__poll_t edu_rng_poll_mask(struct edu_rng *priv)
+{
+	__poll_t mask = 0;
+
+	spin_lock_irq(&priv->lock);
+	if (priv->gone)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (priv->irq_masked)
+		mask = EPOLLIN | EPOLLRDNORM | EPOLLERR;
+	else if (priv->error || priv->bufs[priv->head].state == EDU_RNG_BUF_FULL)
+		mask = EPOLLIN | EPOLLRDNORM;
+	else
+		edu_rng_kick(priv);
+	spin_unlock_irq(&priv->lock);
+	return mask;
+}
+
+#ifdef EDU_RNG_LAB	/* for edu-rng-lab.c: the RAND ioctl */
 /* Bytes a reader can take without waiting; read_lock held. */
 static size_t edu_rng_avail(struct edu_rng *priv)
 {
@@ -742,8 +653,7 @@ static size_t edu_rng_avail(struct edu_rng *priv)
  * All @len (at most one buffer) bytes or none, for the RAND ioctl: a
  * non-blocking caller that cannot have them all must not lose a part.
  */
-static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
-			   bool wait)
+int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len, bool wait)
 {
 	size_t done;
 	ssize_t ret;
@@ -774,6 +684,7 @@ static int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len,
 			return ret;
 	}
 }
+#endif /* EDU_RNG_LAB */
 
 /*
  * Give the hwrng side's chunk back, and take the next EDU_RNG_HW_CHUNK
@@ -943,7 +854,7 @@ static int edu_rng_register(struct edu_rng *priv)
  * entropy is back.  hwrng_unregister() returns once no ->read() of ours
  * runs, which takes at most one transfer's timeout.
  */
-static int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
+int edu_rng_set_mode(struct edu_rng *priv, bool seeded, u64 seed)
 {
 	void __iomem *base = priv->base;
 	int ret = 0;
@@ -1140,91 +1051,6 @@ static const struct attribute_group *edu_rng_groups[] = {
 	NULL
 };
 
-static struct edu_rng *edu_rng_from_file(struct file *file)
-{
-	struct miscdevice *misc = file->private_data;
-
-	return container_of(misc, struct edu_rng, misc);
-}
-
-static int edu_rng_open(struct inode *inode, struct file *file)
-{
-	/* misc_open() holds misc_mtx: the device cannot go away here */
-	kref_get(&edu_rng_from_file(file)->ref);
-	return 0;
-}
-
-static int edu_rng_release(struct inode *inode, struct file *file)
-{
-	kref_put(&edu_rng_from_file(file)->ref, edu_rng_free);
-	return 0;
-}
-
-static ssize_t edu_rng_read(struct file *file, char __user *buf, size_t len,
-			    loff_t *ppos)
-{
-	struct edu_rng *priv = edu_rng_from_file(file);
-
-	return edu_rng_get(priv, (void __force *)buf, len, true,
-			   !(file->f_flags & O_NONBLOCK));
-}
-
-static __poll_t edu_rng_poll(struct file *file, poll_table *wait)
-{
-	struct edu_rng *priv = edu_rng_from_file(file);
-	__poll_t mask = 0;
-
-	poll_wait(file, &priv->wait, wait);
-	spin_lock_irq(&priv->lock);
-	if (priv->gone)
-		mask = EPOLLERR | EPOLLHUP;
-	else if (priv->irq_masked)
-		mask = EPOLLIN | EPOLLRDNORM | EPOLLERR;
-	else if (priv->error || priv->bufs[priv->head].state == EDU_RNG_BUF_FULL)
-		mask = EPOLLIN | EPOLLRDNORM;
-	else
-		edu_rng_kick(priv);
-	spin_unlock_irq(&priv->lock);
-	return mask;
-}
-
-static long edu_rng_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
-{
-	struct edu_rng *priv = edu_rng_from_file(file);
-	u32 __user *uarg = (u32 __user *)arg;
-	ssize_t ret;
-	u32 val;
-
-	switch (cmd) {
-	case EDU_RNG_IOCTL_RAND:
-		ret = edu_rng_get_all(priv, &val, sizeof(val),
-				      !(file->f_flags & O_NONBLOCK));
-		if (ret)
-			return ret;
-		return put_user(val, uarg);
-	case EDU_RNG_IOCTL_SEED:
-		/* the lab let anyone reseed a kernel entropy source */
-		if (!capable(CAP_SYS_ADMIN))
-			return -EPERM;
-		if (get_user(val, uarg))
-			return -EFAULT;
-		return edu_rng_set_mode(priv, true, val);
-	}
-	return -ENOTTY;
-}
-
-static const struct file_operations edu_rng_fops = {
-	.owner = THIS_MODULE,
-	.open = edu_rng_open,
-	.release = edu_rng_release,
-	.read = edu_rng_read,
-	.poll = edu_rng_poll,
-	.unlocked_ioctl = edu_rng_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
-};
-
 static void edu_rng_put(void *data)
 {
 	struct edu_rng *priv = data;
@@ -1266,15 +1092,6 @@ static void edu_rng_stop(void *data)
 	wake_up_all(&priv->wait);
 }
 
-static void edu_rng_misc_deregister(void *data)
-{
-	struct edu_rng *priv = data;
-
-	misc_deregister(&priv->misc);
-	/* the name is free for the next binding, even if files stay open */
-	ida_free(&edu_rng_ida, priv->id);
-}
-
 static int edu_rng_check_device(struct edu_rng *priv)
 {
 	struct device *dev = &priv->pdev->dev;
@@ -1308,30 +1125,6 @@ static int edu_rng_alloc_buffers(struct edu_rng *priv)
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-static int edu_rng_add_misc(struct edu_rng *priv)
-{
-	struct device *dev = &priv->pdev->dev;
-	int ret;
-
-	ret = ida_alloc(&edu_rng_ida, GFP_KERNEL);
-	if (ret < 0)
-		return ret;
-	priv->id = ret;
-	snprintf(priv->misc_name, sizeof(priv->misc_name), "edu-rng%d",
-		 priv->id);
-	priv->misc.minor = MISC_DYNAMIC_MINOR;
-	priv->misc.name = priv->misc_name;
-	priv->misc.fops = &edu_rng_fops;
-	priv->misc.parent = dev;
-	priv->misc.mode = 0444;
-	ret = misc_register(&priv->misc);
-	if (ret) {
-		ida_free(&edu_rng_ida, priv->id);
-		return ret;
-	}
-	return devm_add_action_or_reset(dev, edu_rng_misc_deregister, priv);
 }
 
 static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -1407,7 +1200,7 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = devm_add_action_or_reset(dev, edu_rng_vmfork_unregister, priv);
 	if (ret)
 		return ret;
-	ret = edu_rng_add_misc(priv);
+	ret = edu_rng_cdev_add(priv);
 	if (ret)
 		return ret;
 
@@ -1419,7 +1212,10 @@ static int edu_rng_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 }
 
 static const struct pci_device_id edu_rng_ids[] = {
-	{ PCI_DEVICE(0x1234, 0xcafe) },
+	{ PCI_VDEVICE(REDHAT, EDU_RNG_PCI_DEVICE_ID) },
+#ifdef EDU_RNG_LAB
+	EDU_RNG_LAB_PCI_IDS,
+#endif
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, edu_rng_ids);
