@@ -15,7 +15,7 @@
  * This file is the driver proper: PCI probe and removal, the ring and its
  * interrupts, the hwrng side and the sysfs attributes.
  *
- * Device specification: Documentation/edu-rng-device.rst
+ * Device specification: docs/specs/edu-rng.rst in QEMU
  */
 
 #include <linux/ctype.h>
@@ -802,8 +802,8 @@ static noinline int edu_rng_hwrng_read_slow(struct edu_rng *priv, void *data,
  * hwrng side's chunk with no lock, no atomic operation and no call: a copy
  * of a constant size is inlined, and the refill is out of line so that
  * this path saves no registers.  Under TCG, where every call, copy and
- * memory access counts, that brings a 64-byte read to the cost of
- * null-hwrng's memset.
+ * memory access counts, that brings a 64-byte read to the cost of a
+ * memset.
  */
 static int edu_rng_hwrng_read(struct hwrng *rng, void *data, size_t max,
 			      bool wait)
@@ -843,13 +843,13 @@ static int edu_rng_register(struct edu_rng *priv)
 /*
  * Seed the device (@seeded) or return it to host entropy.
  *
- * A seeded stream belongs to the readers of /dev/edu-rngN and the lab's
- * ioctls: the hwrng core gets none of it.  Whatever quality an rng claims,
- * the core may credit what it reads (6.12 and 7.2 turn quality 0 into
- * 1024, capped by rng_core.default_quality; 6.1 into default_quality),
- * rngd credits what it reads from /dev/hwrng by its own tests, and the
- * core's readers (its thread; on 6.1 add_early_randomness() too) would
- * take pieces of the stream.  So a seeded device is withdrawn from the
+ * A seeded stream belongs to the readers of /dev/edu-rngN: the hwrng core
+ * gets none of it.  Whatever quality an rng claims, the core may credit
+ * what it reads (6.12 and 7.2 turn quality 0 into 1024, capped by
+ * rng_core.default_quality; 6.1 into default_quality), rngd credits what
+ * it reads from /dev/hwrng by its own tests, and the core's readers (its
+ * thread; on 6.1 add_early_randomness() too) would take pieces of the
+ * stream.  So a seeded device is withdrawn from the
  * core before the seed is written, and registered again after host
  * entropy is back.  hwrng_unregister() returns once no ->read() of ours
  * runs, which takes at most one transfer's timeout.

@@ -3,9 +3,7 @@
  * edu-rng: what the driver's parts share.  edu-rng-main.c is the hwrng
  * driver proper (the device, its DMA ring, interrupts, the hwrng core's
  * ->read(), sysfs); edu-rng-cdev.c is /dev/edu-rngN, which reads the ring
- * directly.  The lab's interface (edu-rng-lab.c, edu-rng-lab.h) is built
- * with EDU_RNG_LAB only: this tree's module has it, the upstream driver
- * does not.
+ * directly.
  */
 #ifndef EDU_RNG_H
 #define EDU_RNG_H
@@ -27,15 +25,16 @@
  * Four 256 KiB buffers: three full buffers to read while the device fills
  * the fourth, and one interrupt per 256 KiB.  Under TCG each transfer
  * costs the vCPU some 50 us beyond its bytes (the doorbell, waking QEMU's
- * main loop, the interrupt): 64 KiB buffers measured 0.87x null-hwrng,
- * 256 KiB 0.95x, 1 MiB no better, for 4 MiB of DMA memory.
+ * main loop, the interrupt): 64 KiB buffers measured 0.87x the rate of a
+ * hwrng that only fills its buffer, 256 KiB 0.95x, 1 MiB no better, for
+ * 4 MiB of DMA memory.
  */
 #define EDU_RNG_NR_BUFS		4
 #define EDU_RNG_BUF_SIZE	SZ_256K
 /*
  * The hwrng side takes 4 KiB at a time, which it reads in place: one lock
  * round per 64 of the core's 64-byte reads (a lock round per read measured
- * 0.59x null-hwrng under TCG), and other readers of the stream lose at
+ * 0.59x that rate under TCG), and other readers of the stream lose at
  * most 4 KiB at a time to the core's readers (/dev/hwrng, its thread; on
  * 6.1 also add_early_randomness()).
  */
@@ -151,7 +150,7 @@ static inline struct edu_rng *edu_rng_from_file(struct file *file)
 	return container_of(misc, struct edu_rng, misc);
 }
 
-#ifdef EDU_RNG_LAB
+#ifdef EDU_RNG_LAB	/* the lab's interface: this tree's module only */
 #include "edu-rng-lab.h"
 #endif
 
