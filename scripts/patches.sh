@@ -22,8 +22,25 @@
 # (only those, cached by the tree the series gives) and the qtest run;
 # the tree's scripts/checkpatch.pl on each patch: 0 errors, 0 warnings.
 #
-# A series is two functions, <name>_write DIR and <name>_check DIR, and
-# a name in SERIES_ALL; a Linux series (the driver) goes beside qemu.
+# Series linux: the driver for the kernel tree, against Debian sid's
+# linux-source-7.2 as guest/build-kernel.sh 7.2 unpacks and builds it
+# (made when missing).  A git baseline of that tree (one commit, a bare
+# repository in $CACHE/linux-baseline/) and our commits on top: the
+# driver's upstream parts, drivers/edu-rng-main.c, edu-rng-cdev.c and
+# edu-rng.h, as drivers/char/hw_random/ files, less their #ifdef
+# EDU_RNG_LAB blocks and the compat header (the lab's interface,
+# drivers/edu-rng-lab.[ch], stays out: Documentation/upstream.rst);
+# the Kconfig and Makefile entries, our ABI file, MAINTAINERS.
+#
+# --check linux: git am onto a fresh worktree of the baseline; Kconfig
+# keeps HW_RANDOM_EDU_RNG=m through olddefconfig on the 7.2 guest's
+# .config; drivers/char/hw_random built against that configured 7.2
+# tree (M=, CONFIG_HW_RANDOM_EDU_RNG=m, W=1 C=1): no warning, and
+# edu-rng.ko binds to 1b36:0015 only; the tree's scripts/checkpatch.pl
+# --strict on each patch: 0 errors, 0 warnings, 0 checks.
+#
+# A series is three functions, <name>_series_deps CHECK, <name>_write
+# DIR and <name>_check DIR, and a name in SERIES_ALL.
 set -eu
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -32,7 +49,7 @@ set -eu
 # shellcheck source=tap.sh
 . "$TOP/scripts/tap.sh"
 
-SERIES_ALL=(qemu)
+SERIES_ALL=(qemu linux)
 OUT=$BUILD/patches
 # 1b36:0015: the next free QEMU PCI device ID (docs/specs/pci-ids.rst);
 # qemu/hw/edu-rng-lab.c has it too
@@ -44,6 +61,15 @@ QEMU_FILES=(MAINTAINERS docs/specs/edu-rng.rst docs/specs/index.rst
 	hw/misc/trace-events include/hw/pci/pci.h tests/qtest/edu-rng-test.c
 	tests/qtest/meson.build)
 SPEC_FILE=$TOP/qemu/docs/specs/edu-rng.rst
+# the linux series: against guest/build-kernel.sh's kernel (its source
+# and configured build), our driver's upstream parts as these files
+LINUX_KERNEL=7.2
+LINUX_HWRNG=drivers/char/hw_random
+LINUX_DRIVER=(edu-rng-main.c edu-rng-cdev.c edu-rng.h)
+LINUX_ABI=Documentation/ABI/testing/sysfs-bus-pci-drivers-edu-rng
+LINUX_FILES=(MAINTAINERS "$LINUX_ABI" "$LINUX_HWRNG/Kconfig" "$LINUX_HWRNG/Makefile"
+	"${LINUX_DRIVER[@]/#/$LINUX_HWRNG/}")
+LINUX_MAINTAINERS_TITLE="EDU-RNG PCI HARDWARE RANDOM NUMBER GENERATOR DRIVER"
 
 usage() {
 	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
@@ -67,6 +93,12 @@ sgit() {
 }
 
 # --- series qemu ---
+
+# What the qemu series needs; $1: 1 when it is checked too.
+qemu_series_deps() {
+	qemu_deps
+	[ "$1" -eq 0 ] || "$TOP/scripts/deps.sh" python3-docutils
+}
 
 # QSRC: the newest QEMU source build-qemu.sh uses; QVER: its Debian
 # version (1:10.2.2+ds-1); QREPO: the git baseline of its pristine tree,
@@ -94,24 +126,29 @@ qemu_baseline() {
 	mv "$tmp" "$QREPO"
 }
 
-# Worktree $1 of the baseline, fresh: at the baseline commit, every file
-# as committed and nothing else (made once; then git rewrites only what
-# differs, and removes what is not the baseline's).
-qemu_worktree() {
-	if git -C "$1" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$1" am --abort >/dev/null 2>&1 || true
-		git -C "$1" checkout -q -f --detach baseline
-		git -C "$1" clean -q -ffdx
+# Worktree $2 of baseline repository $1, fresh: at the baseline commit,
+# every file as committed and nothing else (made once; then git rewrites
+# only what differs, and removes what is not the baseline's).
+baseline_worktree() {
+	local repo=$1 wt=$2
+	if git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$wt" am --abort >/dev/null 2>&1 || true
+		git -C "$wt" checkout -q -f --detach baseline
+		git -C "$wt" clean -q -ffdx
 	else
-		rm -rf "$1"
-		git -C "$QREPO" worktree prune
-		git -C "$QREPO" worktree add -q --detach "$1" baseline
+		rm -rf "$wt"
+		git -C "$repo" worktree prune
+		git -C "$repo" worktree add -q --detach "$wt" baseline
 	fi
-	git -C "$1" diff --quiet baseline || die "worktree $1 is not the baseline"
+	git -C "$wt" diff --quiet baseline || die "worktree $wt is not the baseline"
+}
+
+qemu_worktree() {
+	baseline_worktree "$QREPO" "$1"
 }
 
 # Commit what changed in worktree $1: subject $2, the body on stdin.
-qemu_commit() {
+series_commit() {
 	local wt=$1 subject=$2 body
 	body=$(cat)
 	sgit -C "$wt" add -A
@@ -210,7 +247,7 @@ qemu_make() {
 
 	qemu_add_pci_id "$wt"
 	qemu_pci_ids_entry "$wt" "PCI random number generator (\`\`-device edu-rng\`\`)"
-	qemu_commit "$wt" "docs/specs/pci-ids: allocate 1b36:0015 for edu-rng" <<'MSG'
+	series_commit "$wt" "docs/specs/pci-ids: allocate 1b36:0015 for edu-rng" <<'MSG'
 edu-rng, a PCI random number generator with DMA added by the next
 patch, takes the next free device ID of QEMU's 1b36 range.  Add it to
 docs/specs/pci-ids.rst and as PCI_DEVICE_ID_REDHAT_EDU_RNG to
@@ -219,7 +256,7 @@ MSG
 
 	install_device "$wt" edu-rng.c
 	qemu_maintain "$wt" "hw/misc/edu-rng*"
-	qemu_commit "$wt" "hw/misc: add edu-rng, a PCI random number generator with DMA" <<'MSG'
+	series_commit "$wt" "hw/misc: add edu-rng, a PCI random number generator with DMA" <<'MSG'
 edu-rng is a PCI device (1b36:0015) for teaching and for testing
 drivers, in the spirit of edu: BAR0 has two plain registers (0x00
 read: 32 random bits, 0x04 write: a seed) and edu's DMA engine at
@@ -246,7 +283,7 @@ MSG
 	grep -qx '   edu-rng' "$s/index.rst" || die "cannot add edu-rng to $s/index.rst"
 	qemu_pci_ids_entry "$wt" "PCI random number generator (\`\`-device edu-rng\`\`, :doc:\`edu-rng\`)"
 	qemu_maintain "$wt" docs/specs/edu-rng.rst
-	qemu_commit "$wt" "docs/specs: add the edu-rng device specification" <<'MSG'
+	series_commit "$wt" "docs/specs: add the edu-rng device specification" <<'MSG'
 Registers, DMA commands, the generator and its known answers, reset
 and migration, properties and trace events of edu-rng, linked from the
 index and from its PCI ID's entry.
@@ -254,7 +291,7 @@ MSG
 
 	install_qtest "$wt" edu-rng-test
 	qemu_maintain "$wt" tests/qtest/edu-rng-test.c
-	qemu_commit "$wt" "tests/qtest: add edu-rng-test" <<'MSG'
+	series_commit "$wt" "tests/qtest: add edu-rng-test" <<'MSG'
 Check edu-rng's PCI identity and registers, the seeded known answers
 over MMIO and over DMA into guest memory, every invalid request, MSI
 and INTx, reset, and a migration with a generator transfer pending.
@@ -344,7 +381,7 @@ qemu_checkpatch() {
 	printf '%s\n' "$out" | grep -qx 'total: 0 errors, 0 warnings, [0-9]* lines checked'
 }
 
-qemu_signed_off() {
+series_signed_off() {
 	local p
 	for p in "$1"/0*.patch; do
 		case $p in */0000-*) continue ;; esac
@@ -426,7 +463,7 @@ qemu_check() {
 	tap_run "qemu: $n patches and a cover letter: $(cd "$dir" && echo 0*.patch)" \
 		test "$n" -gt 0
 	tap_run "qemu: the cover letter has its subject and text" qemu_cover_ok "$dir"
-	tap_run "qemu: every patch is Signed-off-by: $NAME <$EMAIL>" qemu_signed_off "$dir"
+	tap_run "qemu: every patch is Signed-off-by: $NAME <$EMAIL>" series_signed_off "$dir"
 	tap_run "qemu: no lab PCI ID, none of our own files, no Debian file in the series" \
 		qemu_no_lab "$dir"
 	tap_run "qemu: docs/specs/edu-rng.rst has Documentation/edu-rng-device.rst's register and known-answer rows" \
@@ -457,6 +494,346 @@ qemu_check() {
 	done
 }
 
+# --- series linux ---
+
+# What the linux series needs (guest/build-kernel.sh installs the
+# kernel's build tools); $1: 1 when it is checked too.
+linux_series_deps() {
+	"$TOP/scripts/deps.sh" git perl kmod
+}
+
+# LKOBJ: the configured 7.2 build of guest/build-kernel.sh (made when
+# missing); LSRC: its source, Debian sid's linux-source-7.2 as unpacked;
+# LVER: that source's name (linux-source-7.2-7.2.13-1); KVERSION: the
+# kernel version (7.2.13); LREPO: the git baseline of that tree as it is
+# (a bare repository, branch baseline, one commit), made once.
+linux_baseline() {
+	local tmp
+	LKOBJ=$("$TOP/guest/build-kernel.sh" "$LINUX_KERNEL" --print-build-dir)
+	LSRC=$(readlink -f "$LKOBJ/source")
+	[ -f "$LSRC/Makefile" ] || die "no kernel source behind $LKOBJ/source"
+	LVER=${LSRC##*/}
+	KVERSION=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
+		$1 == "SUBLEVEL" { s = $2; print v "." p "." s; exit }' "$LSRC/Makefile")
+	LREPO=$CACHE/linux-baseline/$LVER.git
+	[ -f "$LREPO/edu-rng-baseline" ] && return 0
+	mkdir -p "$CACHE/linux-baseline"
+	exec 8>"$CACHE/linux-baseline/.lock"
+	flock 8
+	if [ ! -f "$LREPO/edu-rng-baseline" ]; then
+		echo "patches: making the git baseline of $LVER ($LREPO)" >&2
+		tmp=$LREPO.tmp
+		rm -rf "$LREPO" "$tmp"
+		git init -q --bare -b baseline "$tmp"
+		# every file as unpacked, its .gitignore notwithstanding; not the
+		# mark build-kernel.sh leaves
+		git --git-dir="$tmp" --work-tree="$LSRC" add -A -f -- . ':(exclude).done'
+		GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z \
+			git --git-dir="$tmp" --work-tree="$LSRC" \
+			-c user.name=baseline -c user.email=baseline@localhost \
+			commit -q -m "Debian $LVER as unpacked (baseline)"
+		rm -f "$tmp/index"
+		echo "$LVER" >"$tmp/edu-rng-baseline"
+		mv "$tmp" "$LREPO"
+	fi
+	exec 8>&-
+}
+
+# Driver source $1 as the upstream tree has it, on stdout: without the
+# lab's parts (the #ifdef EDU_RNG_LAB blocks, and a blank line that
+# would be the second in a row) and without the compat header, which
+# only the older kernels need.
+linux_upstream() {
+	awk '
+		/^#ifdef EDU_RNG_LAB([ \t]|$)/ { skip = 1; depth = 0; next }
+		skip && /^#[ \t]*if/ { depth++; next }
+		skip && /^#[ \t]*(else|elif)/ && !depth { bad = 1 }
+		skip && /^#[ \t]*endif/ { if (depth) depth--; else { skip = 0; after = 1 }; next }
+		skip { next }
+		/^#include "edu-rng-compat\.h"$/ { next }
+		after && $0 == "" && last == "" { after = 0; next }
+		{ after = 0; last = $0; print }
+		END { if (skip || bad) exit 1 }' "$1" ||
+		die "$1: an #ifdef EDU_RNG_LAB block with #else, or without its #endif"
+}
+
+# Kconfig: our entry last in the HW_RANDOM menu.
+linux_kconfig() {
+	local k=$1
+	awk '
+		$0 == "endif # HW_RANDOM" && !done {
+			print "config HW_RANDOM_EDU_RNG"
+			print "\ttristate \"QEMU edu-rng PCI Random Number Generator support\""
+			print "\tdepends on PCI"
+			print "\thelp"
+			print "\t  This driver provides kernel-side support for edu-rng, a PCI"
+			print "\t  random number generator with DMA that QEMU emulates (-device"
+			print "\t  edu-rng, PCI ID 1b36:0015) for teaching and for testing"
+			print "\t  drivers.  Its bytes feed /dev/hwrng, and /dev/edu-rngN reads"
+			print "\t  them directly; a seed written to sysfs makes them a"
+			print "\t  reproducible stream, which the hwrng core then does not use."
+			print ""
+			print "\t  To compile this driver as a module, choose M here: the"
+			print "\t  module will be called edu-rng."
+			print ""
+			print "\t  If unsure, say N."
+			print ""
+			done = 1
+		}
+		{ print }' "$k" >"$k.new"
+	mv "$k.new" "$k"
+	grep -qx 'config HW_RANDOM_EDU_RNG' "$k" || die "no 'endif # HW_RANDOM' in $k"
+}
+
+# MAINTAINERS: our section (made with $NAME <$EMAIL>), file patterns $2...,
+# in its alphabetical place among the sections (made again when there).
+linux_maintain() {
+	local m=$1/MAINTAINERS
+	shift
+	LC_ALL=C awk -v title="$LINUX_MAINTAINERS_TITLE" -v who="M:	$NAME <$EMAIL>" \
+		-v files="$(printf 'F:\t%s\n' "$@" | LC_ALL=C sort -f)" '
+		function section() {
+			print title
+			print who
+			print "L:\tlinux-crypto@vger.kernel.org"
+			print "S:\tMaintained"
+			print files
+			print ""
+			done = 1
+		}
+		{ line[NR] = $0 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (line[i] == title) {
+					while (i <= NR && line[i] != "") i++
+					continue
+				}
+				# a section title, among those of our first letter
+				# (misordered ones are elsewhere): ours goes
+				# before the first that comes after it
+				if (line[i - 1] == "" && line[i + 1] ~ /^[A-Z]:\t/) {
+					t = toupper(line[i])
+					if (substr(t, 1, 1) == substr(title, 1, 1))
+						letter = 1
+					if (letter && !done && t > title)
+						section()
+				}
+				print line[i]
+			}
+		}' "$m" >"$m.new"
+	mv "$m.new" "$m"
+	grep -qx "$LINUX_MAINTAINERS_TITLE" "$m" || die "cannot add $LINUX_MAINTAINERS_TITLE to $m"
+}
+
+# Our ABI file as upstream has it: the kernel that would take it, the
+# list to write to.
+linux_abi() {
+	local next=${KVERSION%.*}
+	next=${next%.*}.$((${next#*.} + 1))
+	sed -e "s/^KernelVersion:.*/KernelVersion:\t$next/" \
+		-e 's/^Contact:.*/Contact:\tlinux-crypto@vger.kernel.org/' "$TOP/$LINUX_ABI"
+}
+
+# The linux series, made in worktree $1; its commits on top of baseline.
+linux_make() {
+	local wt=$1 d=$1/$LINUX_HWRNG f
+	baseline_worktree "$LREPO" "$wt"
+
+	for f in "${LINUX_DRIVER[@]}"; do
+		linux_upstream "$TOP/drivers/$f" >"$d/$f"
+	done
+	linux_kconfig "$d/Kconfig"
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
+	printf '%s\n' 'obj-$(CONFIG_HW_RANDOM_EDU_RNG) += edu-rng.o' \
+		'edu-rng-y := edu-rng-main.o edu-rng-cdev.o' >>"$d/Makefile"
+	linux_maintain "$wt" "$LINUX_HWRNG/edu-rng*"
+	series_commit "$wt" "hwrng: edu-rng - add driver for QEMU's edu-rng PCI device" <<'MSG'
+edu-rng is a PCI random number generator with DMA that QEMU emulates
+(-device edu-rng, 1b36:0015), for teaching and for testing drivers.
+The device fills guest memory from a ChaCha20 generator, keyed from
+the host's RNG or from a 64-bit seed the guest writes, one DMA transfer
+at a time, and interrupts (MSI or INTx) when each is done.
+
+The driver keeps a ring of four coherent DMA buffers full: the
+interrupt handler starts the next transfer while a free buffer remains,
+and nothing is transferred while the ring is full.  The hwrng core
+reads 4 KiB of a full buffer at a time in place, with no lock on the
+usual 64-byte read.  /dev/edu-rngN (a misc device per device, read and
+poll) reads the ring directly, one buffer's bytes per lock hold.
+
+A seed written to sysfs makes the stream a reproducible function of the
+seed, for checking a driver against known answers; buffers filled
+before are discarded, and the device leaves the hwrng core until mode
+is set back to "host", so that nothing deterministic is credited as
+entropy or reaches /dev/hwrng.  In host mode a VM fork (vmgenid) drops
+every buffered byte.
+
+A transfer that does not complete within a second is aborted and fails
+one read with -EIO; a transfer reported done that did not write its
+buffer (each 4 KiB of it holds a random canary until written) or an
+interrupt that cannot be acknowledged (masked after 100 in a row) are
+caught and counted the same way, in sysfs stats/.  Unbinding resets the
+device and turns bus mastering off before the buffers are freed; open
+files of /dev/edu-rngN outlive it and fail with -ENODEV.
+MSG
+
+	linux_abi >"$wt/$LINUX_ABI"
+	linux_maintain "$wt" "$LINUX_HWRNG/edu-rng*" "$LINUX_ABI"
+	series_commit "$wt" "hwrng: edu-rng - document the sysfs ABI" <<'MSG'
+Document edu-rng's sysfs attributes: seed (write a 64-bit seed; the
+device leaves the hwrng core while seeded), mode ("host" or "seeded";
+write "host" to return to host entropy) and the counters in stats/.
+MSG
+}
+
+linux_cover() {
+	cat <<MSG
+hwrng: edu-rng: driver for QEMU's edu-rng PCI device
+
+This series adds a hwrng driver for edu-rng, a PCI random number
+generator with DMA that QEMU emulates (-device edu-rng, 1b36:0015;
+the device is posted to qemu-devel in a series of its own, with its
+specification, docs/specs/edu-rng.rst).  The device is for teaching and
+for testing drivers, in the spirit of QEMU's edu: a DMA engine that
+fills guest memory from a ChaCha20 generator keyed from the host's RNG
+or from a seed the guest writes.
+
+Its bytes feed /dev/hwrng through a ring of four DMA buffers, 64 bytes
+per read without a lock, and /dev/edu-rngN reads the ring directly in
+large pieces.  Seeded through sysfs, the device gives a reproducible
+stream, readable only through /dev/edu-rngN: it leaves the hwrng core
+while seeded.  Failed, lost, unwritten and timed-out transfers and
+interrupt storms are detected, counted in sysfs and reported as -EIO;
+no byte is handed out twice, and none that the device did not write.
+
+Patch 1 adds the driver, patch 2 documents its sysfs ABI.  Made against
+Linux $KVERSION (Debian's $LVER); it builds as a module with W=1 and
+C=1, and each patch passes scripts/checkpatch.pl --strict.
+MSG
+}
+
+# Write the linux series into $1 (emptied first).
+linux_write() {
+	local dir=$1 wt=$CACHE/linux-baseline/series.wt n
+	linux_baseline
+	linux_make "$wt"
+	n=$(git -C "$wt" rev-list --count baseline..HEAD)
+	git -C "$wt" branch -f -q edu-rng HEAD
+	git -C "$wt" config branch.edu-rng.description "$(linux_cover)"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	git -C "$wt" -c core.abbrev=12 format-patch -q --cover-letter \
+		--cover-from-description=subject --no-signature -o "$dir" \
+		baseline..edu-rng
+	git -C "$wt" rev-parse "edu-rng^{tree}" >"$dir/.tree"
+	echo "patches: linux: $n patches and a cover letter in ${dir#"$TOP"/}, against Linux $KVERSION ($LVER)" >&2
+}
+
+linux_cover_ok() {
+	local c
+	c=$(echo "$1"/0000-*.patch)
+	[ -f "$c" ] || { echo "no cover letter"; return 1; }
+	! grep -n '\*\*\* .* HERE \*\*\*' "$c" || return 1
+	grep -q '^Subject: \[PATCH 0/[0-9]*\] hwrng: edu-rng' "$c"
+}
+
+# None of the lab's parts (its ID, ioctls, uapi header), no compat header,
+# nothing of ours outside the series' files.
+linux_no_lab() {
+	! grep -nE 'EDU_RNG_LAB|edu-rng-lab|edu-rng-compat|uapi/linux/edu-rng|EDU_RNG_IOCTL|_IO[RW]*\(|1234:cafe|0x1234|LINUX_VERSION_CODE|KERNEL_VERSION|out of tree' "$1"/0*.patch
+}
+
+# Only LINUX_FILES changed from baseline to $2 in repo $1.
+linux_files_only() {
+	local extra
+	extra=$(git -C "$1" diff --name-only baseline "$2" | grep -vxF -f <(printf '%s\n' "${LINUX_FILES[@]}") || true)
+	[ -z "$extra" ] || { echo "outside the series' files: $extra"; return 1; }
+}
+
+# Kconfig of worktree $1: the 7.2 build's .config with HW_RANDOM_EDU_RNG=m
+# keeps it through olddefconfig (in $OUT/linux-kconfig, kept for the
+# next run's scripts/kconfig).
+linux_kconfig_ok() {
+	local o=$OUT/linux-kconfig out
+	mkdir -p "$o"
+	{ grep -v '^CONFIG_HW_RANDOM_EDU_RNG=' "$LKOBJ/.config"; echo CONFIG_HW_RANDOM_EDU_RNG=m; } >"$o/.config"
+	out=$(make -s -C "$1" O="$o" ARCH=x86_64 olddefconfig 2>&1) || { echo "$out"; return 1; }
+	[ -z "$out" ] || { echo "$out"; return 1; }
+	grep -qx CONFIG_HW_RANDOM_EDU_RNG=m "$o/.config" || {
+		grep HW_RANDOM "$o/.config"
+		return 1
+	}
+}
+
+# drivers/char/hw_random of worktree $1 built as modules against the
+# configured 7.2 tree, CONFIG_HW_RANDOM_EDU_RNG=m, W=1 C=1 (sparse
+# $2): no warning at all, sparse ran on each of our files, and
+# edu-rng.ko is there.
+linux_build() {
+	local d=$1/$LINUX_HWRNG out f
+	out=$(make -C "$LKOBJ" M="$d" CONFIG_HW_RANDOM_EDU_RNG=m W=1 C=1 CHECK="$2" modules 2>&1) ||
+		{ printf '%s\n' "$out" | tail -n 40; return 1; }
+	printf '%s\n' "$out" >"$OUT/linux-build.log"
+	! printf '%s\n' "$out" | grep -E 'warning|error|not available|\.[ch]:[0-9]+:' || return 1
+	for f in edu-rng-main.c edu-rng-cdev.c; do
+		printf '%s\n' "$out" | grep -qE "^ *CHECK +.*/$f\$" || { echo "sparse did not run on $f"; return 1; }
+	done
+	[ -f "$d/edu-rng.ko" ] || { echo "no $d/edu-rng.ko"; return 1; }
+}
+
+# The module binds to upstream QEMU's ID, and to nothing else.
+linux_aliases() {
+	local a
+	a=$(modinfo -F alias "$1/$LINUX_HWRNG/edu-rng.ko") || return 1
+	echo "$a"
+	[ "$a" = 'pci:v00001B36d00000015sv*sd*bc*sc*i*' ]
+}
+
+# checkpatch.pl --strict of tree $1 on patch $2: 0 errors, 0 warnings,
+# 0 checks
+linux_checkpatch() {
+	local out
+	out=$(cd "$1" && perl scripts/checkpatch.pl --strict "$2" 2>&1) || true
+	printf '%s\n' "$out"
+	printf '%s\n' "$out" | grep -qx 'total: 0 errors, 0 warnings, 0 checks, [0-9]* lines checked'
+}
+
+# Verify the series in $1 (TAP lines).
+linux_check() {
+	local dir=$1 wt=$CACHE/linux-baseline/series.wt p n commit tree sp t0
+	n=$(find "$dir" -name '0*.patch' ! -name '0000-*' | wc -l)
+	tap_run "linux: $n patches and a cover letter: $(cd "$dir" && echo 0*.patch)" \
+		test "$n" -gt 0
+	tap_run "linux: the cover letter has its subject and text" linux_cover_ok "$dir"
+	tap_run "linux: every patch is Signed-off-by: $NAME <$EMAIL>" series_signed_off "$dir"
+	tap_run "linux: none of the lab's interface (PCI ID 1234:cafe, ioctls), no compat header in the series" \
+		linux_no_lab "$dir"
+	baseline_worktree "$LREPO" "$wt"
+	# shellcheck disable=SC2046
+	tap_run "linux: git am applies the series to a fresh baseline of Linux $KVERSION ($LVER)" \
+		sgit -C "$wt" am -q --no-3way $(find "$dir" -name '0*.patch' ! -name '0000-*' | sort)
+	commit=$(git -C "$wt" rev-parse HEAD)
+	tree=$(git -C "$wt" rev-parse "HEAD^{tree}")
+	tap_run "linux: the applied series gives the tree it was made from" \
+		test "$tree" = "$(cat "$dir/.tree")"
+	tap_run "linux: the series changes only ${LINUX_FILES[*]}" linux_files_only "$wt" "$commit"
+	tap_run "linux: Kconfig: HW_RANDOM_EDU_RNG=m stays through olddefconfig on the $LINUX_KERNEL guest's .config" \
+		linux_kconfig_ok "$wt"
+	t0=$SECONDS
+	if sp=$("$TOP/scripts/sparse.sh"); then
+		tap_run "linux: $LINUX_HWRNG builds in-tree, edu-rng.ko =m, W=1 C=1 without a warning, against $(cat "$LKOBJ/.release") ($((SECONDS - t0)) s)" \
+			linux_build "$wt" "$sp"
+	else
+		tap_run "linux: scripts/sparse.sh" false
+	fi
+	tap_run "linux: edu-rng.ko's only alias is PCI 1b36:0015" linux_aliases "$wt"
+	for p in "$dir"/0*.patch; do
+		case $p in */0000-*) continue ;; esac
+		tap_run "linux: checkpatch.pl --strict ${p##*/}: 0 errors, 0 warnings, 0 checks" \
+			linux_checkpatch "$wt" "$p"
+	done
+}
+
 # --- main ---
 
 main() {
@@ -478,8 +855,9 @@ main() {
 	[ ${#names[@]} -gt 0 ] || names=("${SERIES_ALL[@]}")
 	identity
 	DATE=$(git -C "$TOP" log -1 --format=%cI)
-	qemu_deps
-	[ $check -eq 0 ] || "$TOP/scripts/deps.sh" python3-docutils
+	for s in "${names[@]}"; do
+		"${s}_series_deps" "$check"
+	done
 	mkdir -p "$OUT"
 	[ $check -eq 0 ] || echo "TAP version 13"
 	for s in "${names[@]}"; do
