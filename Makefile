@@ -10,7 +10,8 @@
 #   make dkms-install  register the module with DKMS (make dkms-remove)
 #   make deb     Debian packages edu-rng-dkms, edu-rng-tools in build/deb/
 #   make patches the upstream patch series (git format-patch) in
-#                build/patches/<series>/: qemu (the device)
+#                build/patches/<series>/: qemu (the device), linux (the
+#                driver)
 #   make help    all targets
 #
 # Expensive outputs (QEMU source and build, guest kernel, initramfs) are
@@ -103,7 +104,8 @@ deb:
 	scripts/deb.sh
 
 # build/patches/qemu/: the device for upstream QEMU, against the newest
-# QEMU source build-qemu.sh fetches (Documentation/upstream.rst)
+# QEMU source build-qemu.sh fetches; build/patches/linux/: the driver for
+# Linux, against linux-source-7.2 (Documentation/upstream.rst)
 patches: deps
 	scripts/patches.sh
 

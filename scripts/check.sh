@@ -110,6 +110,13 @@ qemu_patches() {
 	"$TOP/scripts/patches.sh" --check qemu
 }
 
+# make patches' Linux series: git am onto a git baseline of the 7.2 source,
+# drivers/char/hw_random built against the 7.2 guest kernel's tree (W=1
+# C=1), checkpatch --strict on every patch
+linux_patches() {
+	"$TOP/scripts/patches.sh" --check linux
+}
+
 new_guest() {
 	QEMU=$NEW_BIN guest_tests "guest-qemu-$NEW_SERIES" --append edu.irq=msi
 }
@@ -366,6 +373,7 @@ suite guest-debug-hotplug hotplug guest-debug-hotplug "${DEBUG[@]}"
 for k in ${KVER_BUILT-7.2}; do
 	built_kernel_suites "$k"
 done
+suite patches-linux linux_patches
 for k in "${EXTRA[@]}"; do
 	suite "guest-$(kver_series "$k")" other_kernel "$k" "guest-$(kver_series "$k")"
 done
