@@ -42,7 +42,7 @@
 #include "edu-rng.h"
 #include "edu-rng-compat.h"
 
-/* QEMU's PCI device ID, in the 1b36 (Red Hat) range: docs/specs/pci-ids.rst */
+/* 1b36:0015, from QEMU's own device IDs (its docs/specs/pci-ids.rst) */
 #define EDU_RNG_PCI_DEVICE_ID	0x0015
 
 #define EDU_RNG_REG_SEED	0x04
