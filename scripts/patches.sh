@@ -647,6 +647,8 @@ linux_make() {
 	printf '%s\n' 'obj-$(CONFIG_HW_RANDOM_EDU_RNG) += edu-rng.o' \
 		'edu-rng-y := edu-rng-main.o edu-rng-cdev.o' >>"$d/Makefile"
 	linux_maintain "$wt" "$LINUX_HWRNG/edu-rng*"
+	# new files, which Debian's top .gitignore (/*) would leave out
+	git -C "$wt" add -f -- "${LINUX_DRIVER[@]/#/$LINUX_HWRNG/}"
 	series_commit "$wt" "hwrng: edu-rng - add driver for QEMU's edu-rng PCI device" <<'MSG'
 edu-rng is a PCI random number generator with DMA that QEMU emulates
 (-device edu-rng, 1b36:0015), for teaching and for testing drivers.
@@ -679,6 +681,7 @@ MSG
 
 	linux_abi >"$wt/$LINUX_ABI"
 	linux_maintain "$wt" "$LINUX_HWRNG/edu-rng*" "$LINUX_ABI"
+	git -C "$wt" add -f -- "$LINUX_ABI"
 	series_commit "$wt" "hwrng: edu-rng - document the sysfs ABI" <<'MSG'
 Document edu-rng's sysfs attributes: seed (write a 64-bit seed; the
 device leaves the hwrng core while seeded), mode ("host" or "seeded";
@@ -707,8 +710,9 @@ interrupt storms are detected, counted in sysfs and reported as -EIO;
 no byte is handed out twice, and none that the device did not write.
 
 Patch 1 adds the driver, patch 2 documents its sysfs ABI.  Made against
-Linux $KVERSION (Debian's $LVER); it builds as a module with W=1 and
-C=1, and each patch passes scripts/checkpatch.pl --strict.
+Linux $KVERSION ($LVER, Debian's source); the driver builds
+as a module with W=1 and C=1, and each patch passes
+scripts/checkpatch.pl --strict.
 MSG
 }
 
@@ -743,11 +747,12 @@ linux_no_lab() {
 	! grep -nE 'EDU_RNG_LAB|edu-rng-lab|edu-rng-compat|uapi/linux/edu-rng|EDU_RNG_IOCTL|_IO[RW]*\(|1234:cafe|0x1234|LINUX_VERSION_CODE|KERNEL_VERSION|out of tree' "$1"/0*.patch
 }
 
-# Only LINUX_FILES changed from baseline to $2 in repo $1.
+# Exactly LINUX_FILES changed from baseline to $2 in repo $1.
 linux_files_only() {
-	local extra
-	extra=$(git -C "$1" diff --name-only baseline "$2" | grep -vxF -f <(printf '%s\n' "${LINUX_FILES[@]}") || true)
-	[ -z "$extra" ] || { echo "outside the series' files: $extra"; return 1; }
+	local changed
+	changed=$(git -C "$1" diff --name-only baseline "$2")
+	diff <(printf '%s\n' "${LINUX_FILES[@]}" | sort) <(printf '%s\n' "$changed" | sort) ||
+		{ echo "the series' files differ from LINUX_FILES (< missing, > outside)"; return 1; }
 }
 
 # Kconfig of worktree $1: the 7.2 build's .config with HW_RANDOM_EDU_RNG=m
@@ -778,7 +783,7 @@ linux_build() {
 	printf '%s\n' "$out" >"$OUT/linux-build.log"
 	! printf '%s\n' "$out" | grep -E 'warning|error|not available|\.[ch]:[0-9]+:' || return 1
 	for f in edu-rng-main.c edu-rng-cdev.c; do
-		printf '%s\n' "$out" | grep -qE "^ *CHECK +.*/$f\$" || { echo "sparse did not run on $f"; return 1; }
+		printf '%s\n' "$out" | grep -qE "^ *CHECK +(.*/)?$f\$" || { echo "sparse did not run on $f"; return 1; }
 	done
 	[ -f "$d/edu-rng.ko" ] || { echo "no $d/edu-rng.ko"; return 1; }
 }
@@ -818,13 +823,14 @@ linux_check() {
 	tree=$(git -C "$wt" rev-parse "HEAD^{tree}")
 	tap_run "linux: the applied series gives the tree it was made from" \
 		test "$tree" = "$(cat "$dir/.tree")"
-	tap_run "linux: the series changes only ${LINUX_FILES[*]}" linux_files_only "$wt" "$commit"
+	tap_run "linux: the series changes ${LINUX_FILES[*]}, and nothing else" linux_files_only "$wt" "$commit"
 	tap_run "linux: Kconfig: HW_RANDOM_EDU_RNG=m stays through olddefconfig on the $LINUX_KERNEL guest's .config" \
 		linux_kconfig_ok "$wt"
 	t0=$SECONDS
 	if sp=$("$TOP/scripts/sparse.sh"); then
-		tap_run "linux: $LINUX_HWRNG builds in-tree, edu-rng.ko =m, W=1 C=1 without a warning, against $(cat "$LKOBJ/.release") ($((SECONDS - t0)) s)" \
+		tap_run "linux: $LINUX_HWRNG builds in-tree, edu-rng.ko =m, W=1 C=1 without a warning, against $(cat "$LKOBJ/.release")" \
 			linux_build "$wt" "$sp"
+		echo "# linux: sparse and the build: $((SECONDS - t0)) s"
 	else
 		tap_run "linux: scripts/sparse.sh" false
 	fi
