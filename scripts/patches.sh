@@ -516,10 +516,13 @@ linux_baseline() {
 	KVERSION=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
 		$1 == "SUBLEVEL" { s = $2; print v "." p "." s; exit }' "$LSRC/Makefile")
 	LREPO=$CACHE/linux-baseline/$LVER.git
-	[ -f "$LREPO/edu-rng-baseline" ] && return 0
 	mkdir -p "$CACHE/linux-baseline"
-	exec 8>"$CACHE/linux-baseline/.lock"
-	flock 8
+	# one run at a time uses the series' worktree: held to the end
+	exec 9>"$CACHE/linux-baseline/series.wt.lock"
+	flock 9
+	[ -f "$LREPO/edu-rng-baseline" ] && return 0
+	exec 7>"$CACHE/linux-baseline/.lock"
+	flock 7
 	if [ ! -f "$LREPO/edu-rng-baseline" ]; then
 		echo "patches: making the git baseline of $LVER ($LREPO)" >&2
 		tmp=$LREPO.tmp
@@ -536,7 +539,7 @@ linux_baseline() {
 		echo "$LVER" >"$tmp/edu-rng-baseline"
 		mv "$tmp" "$LREPO"
 	fi
-	exec 8>&-
+	exec 7>&-
 }
 
 # Driver source $1 as the upstream tree has it, on stdout: without the
