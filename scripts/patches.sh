@@ -130,8 +130,11 @@ qemu_baseline() {
 # every file as committed and nothing else (made once; then git rewrites
 # only what differs, and removes what is not the baseline's).
 baseline_worktree() {
-	local repo=$1 wt=$2
-	if git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
+	local repo=$1 wt=$2 common
+	# a worktree of another repository (a baseline made again) is redone
+	common=$(git -C "$wt" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	if [ -n "$common" ] &&
+		[ "$common" = "$(git -C "$repo" rev-parse --path-format=absolute --git-common-dir)" ]; then
 		git -C "$wt" am --abort >/dev/null 2>&1 || true
 		git -C "$wt" checkout -q -f --detach baseline
 		git -C "$wt" clean -q -ffdx
@@ -497,16 +500,20 @@ qemu_check() {
 # --- series linux ---
 
 # What the linux series needs (guest/build-kernel.sh installs the
-# kernel's build tools); $1: 1 when it is checked too.
+# kernel's build tools; checkpatch's scripts/spdxcheck.py wants ply and
+# GitPython); $1: 1 when it is checked too.
 linux_series_deps() {
 	"$TOP/scripts/deps.sh" git perl kmod
+	[ "$1" -eq 0 ] || "$TOP/scripts/deps.sh" python3-ply python3-git
 }
 
 # LKOBJ: the configured 7.2 build of guest/build-kernel.sh (made when
 # missing); LSRC: its source, Debian sid's linux-source-7.2 as unpacked;
 # LVER: that source's name (linux-source-7.2-7.2.13-1); KVERSION: the
 # kernel version (7.2.13); LREPO: the git baseline of that tree as it is
-# (a bare repository, branch baseline, one commit), made once.
+# (branch baseline, one commit; its own work tree is empty, the series'
+# is a worktree of it), made once.  Not a bare repository: checkpatch's
+# spdxcheck.py refuses worktrees of one.  Baselines of other sources go.
 linux_baseline() {
 	local tmp
 	LKOBJ=$("$TOP/guest/build-kernel.sh" "$LINUX_KERNEL" --print-build-dir)
@@ -515,28 +522,30 @@ linux_baseline() {
 	LVER=${LSRC##*/}
 	KVERSION=$(awk -F' = ' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
 		$1 == "SUBLEVEL" { s = $2; print v "." p "." s; exit }' "$LSRC/Makefile")
-	LREPO=$CACHE/linux-baseline/$LVER.git
+	LREPO=$CACHE/linux-baseline/$LVER
 	mkdir -p "$CACHE/linux-baseline"
 	# one run at a time uses the series' worktree: held to the end
 	exec 9>"$CACHE/linux-baseline/series.wt.lock"
 	flock 9
-	[ -f "$LREPO/edu-rng-baseline" ] && return 0
+	[ -f "$LREPO/.git/edu-rng-baseline" ] && return 0
 	exec 7>"$CACHE/linux-baseline/.lock"
 	flock 7
-	if [ ! -f "$LREPO/edu-rng-baseline" ]; then
+	if [ ! -f "$LREPO/.git/edu-rng-baseline" ]; then
 		echo "patches: making the git baseline of $LVER ($LREPO)" >&2
+		find "$CACHE/linux-baseline" -mindepth 1 -maxdepth 1 -type d \
+			! -name series.wt -exec rm -rf {} +
 		tmp=$LREPO.tmp
-		rm -rf "$LREPO" "$tmp"
-		git init -q --bare -b baseline "$tmp"
+		git init -q -b baseline "$tmp"
 		# every file as unpacked, its .gitignore notwithstanding; not the
 		# mark build-kernel.sh leaves
-		git -C "$LSRC" --git-dir="$tmp" --work-tree="$LSRC" add -A -f -- . ':(exclude).done'
+		git -C "$LSRC" --git-dir="$tmp/.git" --work-tree="$LSRC" add -A -f -- . ':(exclude).done'
 		GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z \
-			git -C "$LSRC" --git-dir="$tmp" --work-tree="$LSRC" \
+			git -C "$LSRC" --git-dir="$tmp/.git" --work-tree="$LSRC" \
 			-c user.name=baseline -c user.email=baseline@localhost \
 			commit -q -m "Debian $LVER as unpacked (baseline)"
-		rm -f "$tmp/index"
-		echo "$LVER" >"$tmp/edu-rng-baseline"
+		# its own work tree stays empty: no index of the files it lacks
+		rm -f "$tmp/.git/index"
+		echo "$LVER" >"$tmp/.git/edu-rng-baseline"
 		mv "$tmp" "$LREPO"
 	fi
 	exec 7>&-
@@ -800,11 +809,13 @@ linux_aliases() {
 }
 
 # checkpatch.pl --strict of tree $1 on patch $2: 0 errors, 0 warnings,
-# 0 checks
+# 0 checks; its SPDX check (scripts/spdxcheck.py, Debian's python3 first
+# on PATH) ran.
 linux_checkpatch() {
 	local out
-	out=$(cd "$1" && perl scripts/checkpatch.pl --strict "$2" 2>&1) || true
+	out=$(cd "$1" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict "$2" 2>&1) || true
 	printf '%s\n' "$out"
+	! printf '%s\n' "$out" | grep -q '^Traceback' || return 1
 	printf '%s\n' "$out" | grep -qx 'total: 0 errors, 0 warnings, 0 checks, [0-9]* lines checked'
 }
 
