@@ -111,7 +111,8 @@ static double now(void)
 static void die_usage(void)
 {
 	fprintf(stderr,
-		"usage: rng-bench -p PATH -b BLOCK -r READERS -n BYTES [-i] [-q IRQ] [-s RNG] [-t SECS] [-m K=V]...\n"
+		"usage: rng-bench -p PATH[,PATH]... -b BLOCK -r READERS -n BYTES [-i] [-q IRQ] [-s RNG] [-t SECS]\n"
+		"                 [-D BYTES [-P PATH]] [-m K=V]...\n"
 		"       rng-bench -T -p PATH -S SEED-FILE [-s RNG] [-c COUNT] [-m K=V]...\n"
 		"       rng-bench -I SECONDS [-q IRQ] [-m K=V]...\n");
 	exit(2);
