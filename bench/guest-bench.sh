@@ -78,7 +78,7 @@ note() {
 warm_bytes() {
 	case $1:$2 in
 	edu-rng:64 | edu-rng-direct:64 | null-hwrng:64 | urandom:64) n=2000000 ;;
-	edu-rng:4096) n=3000000 ;;
+	edu-rng:1024 | edu-rng:4096) n=3000000 ;;
 	edu-rng:65536 | null-hwrng:*) n=4000000 ;;
 	edu-rng-direct:* | null-cdev:*) n=24000000 ;;
 	virtio-rng:*) n=48000 ;;
@@ -87,6 +87,7 @@ warm_bytes() {
 	zero:64) n=3000000 ;;
 	zero:4096) n=40000000 ;;
 	zero:65536) n=60000000 ;;
+	*) n=4000000 ;;
 	esac
 	echo $((n / 10 / SCALE))
 }
