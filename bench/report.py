@@ -153,6 +153,12 @@ for kern in kernels:
             if not q:
                 continue
             qc = paired(ok, b, "mb_per_cpu_s")
+
+            def busy(g):
+                # the readers' CPU time over the CPUs they could use
+                return med(r["readers_cpu_ms"] / 1e3 / r["seconds"]
+                           / min(r["readers"], r["smp"]) for r in g)
+
             ci = median_ci(q)
             pair_results.append({
                 "test": "pair", "kernel": kern, "smp": smp, "source": a,
@@ -164,6 +170,7 @@ for kern in kernels:
                 "ratios": q, "cpu_ratio": med(qc), "cpu_ratios": qc,
                 "mb_per_s": med(r["mb_per_s"] for r in ok),
                 "ref_mb_per_s": med(r["mb_per_s"] for r in bs),
+                "readers_busy": busy(ok), "ref_readers_busy": busy(bs),
                 "target": goal, "met": med(q) >= goal})
 for m in missing:
     combos = [(65536, 1)] if m["mode"] == "sweep" else \
@@ -199,6 +206,10 @@ def num(v):
     if v is None:
         return "-"
     return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
+
+
+def pct(v):
+    return "-" if v is None else f"{100 * v:.0f}%"
 
 
 def mbs(c):
@@ -240,7 +251,8 @@ w(f"Paired rounds ({npairs} per pair): a source and its reference measured "
   "is taken within each round and the median of those is reported, with "
   "its 95% confidence interval (order statistics) and the same median over "
   "the readers' own CPU time (bytes per CPU second of the reader "
-  "processes).  Before every measurement of edu-rng, edu-rng-direct, "
+  "processes); readers busy: their CPU time over the wall time of the "
+  "CPUs they could use (a reader waiting for the device sleeps).  Before every measurement of edu-rng, edu-rng-direct, "
   "null-hwrng and null-cdev, 1 MiB (the ring) is read and thrown away.  "
   f"Other figures: the median of their rounds ({main_rounds} in the main "
   "guests" + (f", {target_rounds} for the targets' 64 KiB, 1-reader cells"
@@ -315,9 +327,9 @@ if pair_results:
     w("## Paired rounds\n")
     w("| kernel | smp | source / reference | read | readers | pairs "
       "| MB/s | ref MB/s | ratio | 95% CI | quartiles | ratio of CPU time "
-      "| target |")
+      "| readers busy | ref busy | target |")
     w("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-      "| ---: | ---: | ---: |")
+      "| ---: | ---: | ---: | ---: | ---: |")
     for p in pair_results:
         ci = p["ratio_ci95"]
         qs = p["ratio_quartiles"]
@@ -328,7 +340,7 @@ if pair_results:
           f"| {p['ratio']:.3f} "
           f"| {f'{ci[0]:.3f}-{ci[1]:.3f}' if ci else '-'} "
           f"| {f'{qs[0]:.3f}-{qs[2]:.3f}' if qs else '-'} "
-          f"| {cr} "
+          f"| {cr} | {pct(p['readers_busy'])} | {pct(p['ref_readers_busy'])} "
           f"| {p['target']} {'met' if p['met'] else 'NOT met'} |")
     w("")
 
