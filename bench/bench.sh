@@ -228,6 +228,8 @@ set xtics ($3)
 set xrange [40:$4]
 set grid
 set key outside right
+# a ninth colour: the eight default ones would come round again
+set linetype 9 lc rgb "#8b4513"
 plot for [i=0:$((n - 1))] "$OUT/$1.dat" index i using 1:2:3:4 \
 	with yerrorlines lw 2 pt 7 title columnheader(1)
 GP

@@ -495,7 +495,8 @@ with open(f"{out}/scaling.dat", "w") as f:
                           and c.get("mb_per_s") is not None),
                          key=lambda c: c["read_size"])
             if pts:
-                f.write(f'"{src}, {d} reader{"s" if d > 1 else ""}"\n')
+                what = "device" if src == "edu-rng-direct" else "reader"
+                f.write(f'"{src}, {d} {what}{"s" if d > 1 else ""}"\n')
                 f.writelines(f"{c['read_size']} {c['mb_per_s']} "
                              f"{c['mb_per_s_min']} {c['mb_per_s_max']}\n"
                              for c in pts)
