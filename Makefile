@@ -83,7 +83,8 @@ lint:
 	scripts/lint.sh
 
 # Throughput and costs of edu-rng beside the guest's other random sources
-# (not part of check): build/bench/results.md, results.json, throughput.png
+# (not part of check): build/bench/results.md, results.json, throughput.png,
+# scaling.png
 bench:
 	bench/bench.sh
 

@@ -6,15 +6,23 @@
 # serial log.
 #
 # Kernel command line (set by bench.sh through run-vm --append):
-#   edu.bench=full|sweep       every source, or edu-rng and edu-rng-direct
-#                              (and null-hwrng and zero as references) at
-#                              64 KiB with 1 reader (latency sweep)
+#   edu.bench=full|pairs|sweep|scale
+#                              full: every source, the paired rounds, time
+#                              to first byte, idle cost; pairs: the paired
+#                              rounds only; sweep: edu-rng and
+#                              edu-rng-direct (and null-hwrng and zero as
+#                              references) at 64 KiB with 1 reader (latency
+#                              sweep); scale: 1, 2, 4 devices, one reader
+#                              each, reads of 64 B .. 1 MiB
 #   edu.dma_latency=N          the device's dma-latency-ns (recorded only)
 #   edu.bench_scale=N          divide every byte count by N (quick runs)
 #   edu.bench_rounds=N         rounds of every measurement (default 5)
 #   edu.bench_target_rounds=N  rounds of the targets' measurements: 64 KiB,
 #                              1 reader, full mode (default 15)
 #   edu.bench_secs=S           target seconds per measurement (default 0.5)
+#   edu.bench_pairs=N          paired rounds per compared pair (default 21)
+#   edu.bench_pair_secs=S      seconds per measurement of a pair and of
+#                              scale mode (default 0.25)
 set -eu
 
 HWRNG=/sys/class/misc/hw_random
@@ -22,7 +30,15 @@ BENCH=/exec/rng-bench
 SIZES="64 4096 65536"
 READERS="1 2 4"
 # fixed order: sources measured side by side for each size and readers
-SOURCES="edu-rng edu-rng-direct virtio-rng lab-ioctl null-hwrng urandom zero"
+SOURCES="edu-rng edu-rng-direct virtio-rng lab-ioctl null-hwrng null-cdev urandom zero"
+# the paired comparisons: SOURCE:REFERENCE:READ-SIZE:READERS
+PAIRS="edu-rng-direct:null-cdev:65536:1 edu-rng-direct:null-cdev:65536:4
+edu-rng-direct:null-cdev:1048576:1 edu-rng-direct:null-cdev:1048576:4
+edu-rng:null-hwrng:65536:1"
+# scale mode's read sizes
+SCALE_SIZES="64 1024 4096 65536 262144 1048576"
+# what edu-rng's ring holds: drained before each measurement of its sources
+RING=1048576
 
 cmdline_opt() {
 	tr ' ' '\n' </proc/cmdline | sed -n "s/^edu\\.$1=//p"
@@ -40,6 +56,10 @@ TARGET_ROUNDS=$(cmdline_opt bench_target_rounds)
 TARGET_ROUNDS=${TARGET_ROUNDS:-15}
 SECS=$(cmdline_opt bench_secs)
 SECS=${SECS:-0.5}
+NPAIRS=$(cmdline_opt bench_pairs)
+NPAIRS=${NPAIRS:-21}
+PAIR_SECS=$(cmdline_opt bench_pair_secs)
+PAIR_SECS=${PAIR_SECS:-0.25}
 SMP=$(grep -c '^processor' /proc/cpuinfo)
 
 emit() {
@@ -58,15 +78,16 @@ note() {
 warm_bytes() {
 	case $1:$2 in
 	edu-rng:64 | edu-rng-direct:64 | null-hwrng:64 | urandom:64) n=2000000 ;;
-	edu-rng:4096) n=3000000 ;;
+	edu-rng:1024 | edu-rng:4096) n=3000000 ;;
 	edu-rng:65536 | null-hwrng:*) n=4000000 ;;
-	edu-rng-direct:*) n=24000000 ;;
+	edu-rng-direct:* | null-cdev:*) n=24000000 ;;
 	virtio-rng:*) n=48000 ;;
 	lab-ioctl:*) n=500000 ;;
 	urandom:*) n=8000000 ;;
 	zero:64) n=3000000 ;;
 	zero:4096) n=40000000 ;;
 	zero:65536) n=60000000 ;;
+	*) n=4000000 ;;
 	esac
 	echo $((n / 10 / SCALE))
 }
@@ -76,14 +97,29 @@ bytes_for() {
 	eval "echo \${BYTES_$(echo "$1_$2" | tr -c 'a-z0-9\n' '_')}"
 }
 
+# set_bytes SOURCE SIZE N
+set_bytes() {
+	eval "BYTES_$(echo "$1_$2" | tr -c 'a-z0-9\n' '_')=$3"
+}
+
+# A word of $PAIRS into PA (source), PB (reference), PSIZE, PN (readers).
+split_pair() {
+	PA=${1%%:*}
+	rest=${1#*:}
+	PB=${rest%%:*}
+	rest=${rest#*:}
+	PSIZE=${rest%%:*}
+	PN=${rest#*:}
+}
+
 # From the warm-up's MB/s on stdin: the bytes that take $SECS s, at least
 # the warm-up's own and at most 200 times them (a warm-up that was slowed
 # down by the host must not make a run take for ever; 20 times held the
-# fast sources to 20-100 ms a measurement, in which edu-rng's ring, full
-# at the start, supplies a good part of the bytes).
+# fast sources to 20-100 ms a measurement).  $2: the seconds (default
+# $SECS).
 calibrate() {
 	sed -n 's/.*"mb_per_s": \([0-9.]*\).*/\1/p' |
-		awk -v secs="$SECS" -v scale="$SCALE" -v lo="$1" '{ n = $1 * 1e6 * secs / scale }
+		awk -v secs="${2:-$SECS}" -v scale="$SCALE" -v lo="$1" '{ n = $1 * 1e6 * secs / scale }
 			END { if (n < lo) n = lo; if (n > 200 * lo) n = 200 * lo
 			      printf "%d\n", n }'
 }
@@ -104,12 +140,13 @@ source_args() {
 	MISSING=
 	case $1 in
 	edu-rng)
-		ARGS="-p /dev/hwrng -s $EDU -q $EDU"
+		# the ring drained through the fast path
+		ARGS="-p /dev/hwrng -s $EDU -q $EDU -D $RING -P /dev/edu-rng0"
 		[ -n "$BDF" ] && grep -qw "$EDU" $HWRNG/rng_available ||
 			MISSING="no $EDU in rng_available"
 		;;
 	edu-rng-direct)
-		ARGS="-p /dev/edu-rng0 -q $EDU"
+		ARGS="-p /dev/edu-rng0 -q $EDU -D $RING"
 		[ -c /dev/edu-rng0 ] || MISSING="no /dev/edu-rng0"
 		;;
 	virtio-rng)
@@ -122,9 +159,15 @@ source_args() {
 			MISSING="no /dev/edu-rng-mmio (bench module edu_rng_bench.ko not loaded)"
 		;;
 	null-hwrng)
-		ARGS="-p /dev/hwrng -s null-hwrng"
+		# drained too: the same steps before the clock as edu-rng
+		ARGS="-p /dev/hwrng -s null-hwrng -D $RING -P /dev/null-cdev"
 		grep -qw null-hwrng $HWRNG/rng_available ||
 			MISSING="no null-hwrng in rng_available (bench module edu_rng_bench.ko not loaded)"
+		;;
+	null-cdev)
+		ARGS="-p /dev/null-cdev -D $RING"
+		[ -c /dev/null-cdev ] ||
+			MISSING="no /dev/null-cdev (bench module edu_rng_bench.ko not loaded)"
 		;;
 	urandom) ARGS="-p /dev/urandom" ;;
 	zero) ARGS="-p /dev/zero" ;;
@@ -139,7 +182,7 @@ measure() {
 	# shellcheck disable=SC2086 # ARGS is a list of words
 	$BENCH $ARGS -t 20 -b "$2" -r "$3" -n "${5:-$(bytes_for "$1" "$2")}" \
 		-m source="$1" -m smp="$SMP" -m dma_latency_ns="$LATENCY" \
-		-m mode="$MODE" -m round="$4" || note "$1 $2 B x $3 failed"
+		-m mode="${PMODE:-$MODE}" -m round="$4" || note "$1 $2 B x $3 failed"
 }
 
 # One line per missing source, so that the report can say why.
@@ -159,15 +202,120 @@ warm_up() {
 		for size in $SIZES; do
 			lo=$(warm_bytes "$s" "$size")
 			n=$(measure "$s" "$size" 1 0 "$lo" 2>/dev/null | calibrate "$lo") || n=$lo
-			eval "BYTES_$(echo "${s}_$size" | tr -c 'a-z0-9\n' '_')=$n"
+			set_bytes "$s" "$size" "$n"
 		done
 	done
 }
 
-# $SOURCES rotated left by $1 places.
+# The pairs' byte counts: $PAIR_SECS s a measurement, from a warm-up of
+# their own (1 MiB reads are not in $SIZES).
+warm_up_pairs() {
+	for p in $PAIRS; do
+		split_pair "$p"
+		for s in $PA $PB; do
+			[ -z "$(bytes_for "pair_$s" "$PSIZE")" ] || continue
+			lo=$(warm_bytes "$s" 65536)
+			k=$(measure "$s" "$PSIZE" 1 0 "$lo" 2>/dev/null |
+				calibrate "$lo" "$PAIR_SECS") || k=$lo
+			set_bytes "pair_$s" "$PSIZE" "$k"
+		done
+	done
+}
+
+# Paired rounds: a source and its reference measured one right after the
+# other, A B in odd rounds and B A in even ones (A B B A A B ...), so that
+# a drift of host load over a pair hits both alike on average; round i of
+# every pair before round i + 1 of any.  The report takes the ratio within
+# each round, and the median of those.
+pairs() {
+	PMODE=pair
+	round=1
+	while [ $round -le "$NPAIRS" ]; do
+		for p in $PAIRS; do
+			split_pair "$p"
+			order="$PA $PB"
+			[ $((round % 2)) -eq 1 ] || order="$PB $PA"
+			for s in $order; do
+				measure "$s" "$PSIZE" "$PN" $round \
+					"$(bytes_for "pair_$s" "$PSIZE")"
+			done
+		done
+		round=$((round + 1))
+	done
+	PMODE=
+}
+
+# Every edu-rng device's /dev/edu-rngN, in order: DEVS.
+find_devices() {
+	DEVS=
+	for c in /sys/class/misc/edu-rng[0-9]*; do
+		[ -e "$c" ] && DEVS="$DEVS /dev/${c##*/}"
+	done
+}
+
+# scale_measure SOURCE SIZE DEVICES ROUND BYTES
+scale_measure() {
+	paths=
+	i=0
+	for d in $DEVS; do
+		[ $i -lt "$3" ] || break
+		paths=${paths:+$paths,}$d
+		i=$((i + 1))
+	done
+	case $1 in
+	edu-rng-direct) args="-p $paths -D $RING" ;;
+	edu-rng) args="-p /dev/hwrng -s $EDU -D $RING -P /dev/edu-rng0" ;;
+	null-cdev) args="-p /dev/null-cdev -D $RING" ;;
+	esac
+	[ "$1" != null-cdev ] || [ -c /dev/null-cdev ] || return 0
+	note "round $4: $1, $2 B, $3 device(s)"
+	# shellcheck disable=SC2086 # a list of words
+	$BENCH $args -q edu-rng -t 20 -b "$2" -r "$3" -n "$5" \
+		-m source="$1" -m smp="$SMP" -m dma_latency_ns="$LATENCY" \
+		-m mode=scale -m devices="$3" -m round="$4" || note "$1 $2 B x $3 failed"
+}
+
+# 1, 2 and 4 devices (of the 4 the guest has: an unread device costs
+# nothing, see the idle figures), one reader each: the aggregate of the
+# direct path over /dev/edu-rng0..N-1, and N readers of /dev/hwrng (one
+# current rng, the first device); null-cdev with N readers beside, the
+# ceiling.
+scaling() {
+	find_devices
+	# shellcheck disable=SC2086 # a list of words
+	ndev=$(echo $DEVS | wc -w)
+	note "scale: $ndev devices:$DEVS"
+	for s in edu-rng-direct edu-rng null-cdev; do
+		for size in $SCALE_SIZES; do
+			w=$size
+			[ "$w" -le 65536 ] || w=65536
+			lo=$(warm_bytes "$s" "$w")
+			k=$(scale_measure "$s" "$size" 1 0 "$lo" 2>/dev/null |
+				calibrate "$lo" "$PAIR_SECS") || k=$lo
+			set_bytes "scale_$s" "$size" "$k"
+		done
+	done
+	round=1
+	while [ $round -le "$ROUNDS" ]; do
+		for size in $SCALE_SIZES; do
+			for n in 1 2 4; do
+				[ "$n" -le "$ndev" ] || continue
+				for s in $(rotated $((round - 1)) edu-rng-direct edu-rng null-cdev); do
+					scale_measure "$s" "$size" "$n" $round \
+						$(($(bytes_for "scale_$s" "$size") * n))
+				done
+			done
+		done
+		round=$((round + 1))
+	done
+}
+
+# $SOURCES (or the words after $1) rotated left by $1 places.
 rotated() {
-	# shellcheck disable=SC2086 # SOURCES is a list of words
-	set -- "$1" $SOURCES
+	if [ $# -eq 1 ]; then
+		# shellcheck disable=SC2086 # SOURCES is a list of words
+		set -- "$1" $SOURCES
+	fi
 	k=$(($1 % ($# - 1)))
 	shift
 	while [ "$k" -gt 0 ]; do
@@ -268,6 +416,16 @@ main() {
 		kill $(pidof rngd) || true
 	fi
 	note "smp $SMP, mode $MODE, $ROUNDS rounds, $EDU, rng_available: $(cat $HWRNG/rng_available)"
+	if [ "$MODE" = scale ]; then
+		scaling | emit
+		return 0
+	fi
+	if [ "$MODE" = pairs ]; then
+		report_missing edu-rng edu-rng-direct null-hwrng null-cdev | emit
+		warm_up_pairs
+		pairs | emit
+		return 0
+	fi
 	if [ "$MODE" = sweep ]; then
 		# null-hwrng and zero: references measured in the same guest,
 		# since host load differs from one guest to the next
@@ -281,8 +439,10 @@ main() {
 	fi
 	report_missing $SOURCES | emit
 	warm_up $SOURCES
+	warm_up_pairs
 	throughput | emit
 	target_rounds | emit
+	pairs | emit
 	ttfb | emit
 	idle | emit
 }

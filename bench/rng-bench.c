@@ -3,15 +3,19 @@
  * rng-bench: read a fixed number of bytes from a random source with N
  * reader processes and print one JSON object per measurement: wall time on
  * CLOCK_MONOTONIC, MB/s, interrupts (one line of /proc/interrupts and all
- * of them), busy CPU time from /proc/stat, and the hwrng state read back
- * right before the clock starts.  Built static for the edu-rng guest.
+ * of them), busy CPU time from /proc/stat, the readers' own CPU time
+ * (getrusage of the reaped readers) and the hwrng state read back right
+ * before the clock starts.  Built static for the edu-rng guest.
  *
- *   rng-bench -p PATH -b BLOCK -r READERS -n BYTES [-i] [-q IRQ-MATCH]
- *             [-s RNG] [-t SECS] [-m KEY=VALUE]...
+ *   rng-bench -p PATH[,PATH]... -b BLOCK -r READERS -n BYTES [-i]
+ *             [-q IRQ-MATCH] [-s RNG] [-t SECS] [-D BYTES [-P PATH]]
+ *             [-m KEY=VALUE]...
  *   rng-bench -T -p PATH -S SEED-FILE [-s RNG] [-c COUNT] [-m KEY=VALUE]...
  *   rng-bench -I SECONDS [-q IRQ-MATCH] [-m KEY=VALUE]...
  *
- *   -p PATH    source to read (/dev/hwrng, /dev/edu-rng0, /dev/zero, ...)
+ *   -p PATH    source to read (/dev/hwrng, /dev/edu-rng0, /dev/zero, ...);
+ *              a comma-separated list: reader i reads path i modulo their
+ *              number (one reader per device)
  *   -b BLOCK   bytes per read() (ioctl mode: bytes filled per loop, by
  *              BLOCK / 4 ioctls)
  *   -r N       concurrent reader processes (fork); BYTES is split evenly
@@ -25,6 +29,10 @@
  *   -c COUNT   time-to-first-byte repetitions (default 5)
  *   -t SECS    give up on a measurement after SECS seconds (default 60):
  *              kill the readers and report "timeout"
+ *   -D BYTES   drain: right before the clock starts (the readers open and
+ *              waiting), read BYTES from each path (from -P PATH instead,
+ *              when given), so that a ring its device filled while idle
+ *              does not count as throughput
  *   -I SECS    idle cost: interrupts and busy CPU over SECS seconds of
  *              doing nothing (rngd, the hwrng thread and the driver run)
  *
@@ -54,10 +62,16 @@
 #define HWRNG_SYSFS	"/sys/class/misc/hw_random/"
 #define MAX_READERS	64
 #define MAX_META	16
+#define MAX_PATHS	16
+#define DRAIN_BLOCK	(256 * 1024)
 #define MIB		(1024.0 * 1024.0)
 
 struct opts {
-	const char *path;
+	const char *path;	/* as given: PATH[,PATH]... */
+	char *paths[MAX_PATHS];
+	int npaths;
+	unsigned long long drain;
+	const char *drain_path;
 	size_t block;
 	int readers;
 	unsigned long long bytes;
@@ -97,7 +111,8 @@ static double now(void)
 static void die_usage(void)
 {
 	fprintf(stderr,
-		"usage: rng-bench -p PATH -b BLOCK -r READERS -n BYTES [-i] [-q IRQ] [-s RNG] [-t SECS] [-m K=V]...\n"
+		"usage: rng-bench -p PATH[,PATH]... -b BLOCK -r READERS -n BYTES [-i] [-q IRQ] [-s RNG] [-t SECS]\n"
+		"                 [-D BYTES [-P PATH]] [-m K=V]...\n"
 		"       rng-bench -T -p PATH -S SEED-FILE [-s RNG] [-c COUNT] [-m K=V]...\n"
 		"       rng-bench -I SECONDS [-q IRQ] [-m K=V]...\n");
 	exit(2);
@@ -342,12 +357,12 @@ static int read_share(const struct opts *o, int fd, char *buf,
  * Child: open the source, say so on @ready, wait for @go to close, read.
  * Exit status: 0, or the errno that stopped it.
  */
-static void reader(const struct opts *o, unsigned long long share, int ready,
-		   int go)
+static void reader(const struct opts *o, int idx, unsigned long long share,
+		   int ready, int go)
 {
 	char *buf = malloc(o->block);
 	char c = 0;
-	int fd = open(o->path, O_RDONLY);
+	int fd = open(o->paths[idx % o->npaths], O_RDONLY);
 	int err = fd < 0 ? errno : 0;
 
 	if (!buf)
@@ -359,6 +374,48 @@ static void reader(const struct opts *o, unsigned long long share, int ready,
 	if (!err)
 		err = -read_share(o, fd, buf, share);
 	_exit(err & 0xff);
+}
+
+/* Read @o->drain bytes of @path.  0, or an errno. */
+static int drain_one(const struct opts *o, const char *path)
+{
+	unsigned long long done = 0;
+	static char buf[DRAIN_BLOCK];
+	int fd = open(path, O_RDONLY), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	while (done < o->drain) {
+		n = read(fd, buf, o->drain - done < sizeof(buf) ?
+			 o->drain - done : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : ENODATA;
+			break;
+		}
+		done += n;
+	}
+	close(fd);
+	return err;
+}
+
+/* The drain of -D: 0, or an errno. */
+static int drain(const struct opts *o)
+{
+	int i, err;
+
+	if (!o->drain)
+		return 0;
+	if (o->drain_path)
+		return drain_one(o, o->drain_path);
+	for (i = 0; i < o->npaths; i++) {
+		err = drain_one(o, o->paths[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int measure(const struct opts *o)
@@ -394,7 +451,7 @@ static int measure(const struct opts *o)
 		if (!pids[i]) {
 			close(ready[0]);
 			close(go[1]);
-			reader(o, share, ready[1], go[0]);
+			reader(o, i, share, ready[1], go[0]);
 		}
 	}
 	close(ready[1]);
@@ -408,6 +465,8 @@ static int measure(const struct opts *o)
 	jstr("path", o->path);
 	print_state();
 	fflush(stdout);
+	if (!err)
+		err = drain(o);
 	take_snapshot(o, &a);
 	t0 = now();
 	close(go[1]);
@@ -451,7 +510,14 @@ static int measure(const struct opts *o)
 	printf("\"cpu_busy_ms\": %.1f, \"cpu_ms_per_mib\": %.3f, ",
 	       (b.busy - a.busy) * 1e3 / sysconf(_SC_CLK_TCK),
 	       (b.busy - a.busy) * 1e3 / sysconf(_SC_CLK_TCK) / mib);
-	printf("\"readers_cpu_ms\": %.1f, ", b.rusage_ms - a.rusage_ms);
+	printf("\"readers_cpu_ms\": %.3f, ", b.rusage_ms - a.rusage_ms);
+	/* bytes per second of the readers' own CPU time (all of them) */
+	if (b.rusage_ms > a.rusage_ms)
+		printf("\"mb_per_cpu_s\": %.3f, ",
+		       total / ((b.rusage_ms - a.rusage_ms) / 1e3) / 1e6);
+	else
+		printf("\"mb_per_cpu_s\": null, ");
+	printf("\"drained\": %llu, ", o->drain);
 	if (timed_out)
 		printf("\"error\": \"timeout after %u s\", ", o->timeout);
 	else if (err)
@@ -541,6 +607,21 @@ static int idle(const struct opts *o)
 	return 0;
 }
 
+/* -p's list into @o->paths; -1 if it is empty or too long. */
+static int split_paths(struct opts *o)
+{
+	char *list = strdup(o->path), *save = NULL, *p;
+
+	if (!list)
+		return -1;
+	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (o->npaths == MAX_PATHS)
+			return -1;
+		o->paths[o->npaths++] = p;
+	}
+	return o->npaths ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .block = 64, .readers = 1, .count = 5, .timeout = 60 };
@@ -550,7 +631,7 @@ int main(int argc, char **argv)
 	/* no SA_RESTART: the alarm interrupts waitpid() */
 	sigaction(SIGALRM, &sa, NULL);
 
-	while ((c = getopt(argc, argv, "p:b:r:n:iq:s:m:TS:c:I:t:")) != -1) {
+	while ((c = getopt(argc, argv, "p:b:r:n:iq:s:m:TS:c:I:t:D:P:")) != -1) {
 		switch (c) {
 		case 'p':
 			o.path = optarg;
@@ -593,6 +674,12 @@ int main(int argc, char **argv)
 		case 'I':
 			o.idle = strtod(optarg, NULL);
 			break;
+		case 'D':
+			o.drain = strtoull(optarg, NULL, 0);
+			break;
+		case 'P':
+			o.drain_path = optarg;
+			break;
 		default:
 			die_usage();
 		}
@@ -602,6 +689,8 @@ int main(int argc, char **argv)
 	if (o.idle > 0)
 		return idle(&o);
 	if (!o.path)
+		die_usage();
+	if (split_paths(&o))
 		die_usage();
 	if (o.ttfb)
 		return o.seed_file && o.count > 0 ? ttfb(&o) : (die_usage(), 2);
