@@ -10,6 +10,7 @@
 #    then poweroff: QEMU must end, make run with status 0.
 # 2. `make run` without a terminal: the demo, through the CLI, finding
 #    every piece it looks for.
+# 3. run-vm's boot watchdog, with a limit (1 s) no boot meets.
 # Each command ends with a marker line carrying its status; every wait is
 # on the guest's output or QEMU's end, with a deadline.  The terminal's
 # transcript goes to PREFIX.shell.log, the demo's serial log to
@@ -210,6 +211,19 @@ for what, pat in (
         ("lab-rng", r"^# lab-rng .*-s 42 -n 2\n652572191\n"),
         ("rngd, rngtest", r"^rngd running[\s\S]*FIPS 140-2 successes: \d+")):
     tap(re.search(pat, demo, re.M) is not None, f"the demo shows {what}")
+
+# run-vm's boot watchdog: with a limit no boot meets, the guest is killed,
+# booted once more, killed again, and the run fails with that reason
+wd = prefix + ".watchdog.serial.log"
+env = dict(os.environ, EDU_RNG_BOOT_LIMIT="1")
+p = subprocess.run([os.path.join(top, "qemu", "run-vm"), "--log", wd, "--exec", "/bin/true"],
+                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT, timeout=300)
+o = p.stdout.decode("utf-8", "replace")
+tap(p.returncode == 1 and o.count("guest hung in early boot: no 'init: started' in 1 s") == 2
+    and "booting it once more" in o and os.path.exists(wd + ".hung"),
+    "run-vm: a guest that does not reach its init in EDU_RNG_BOOT_LIMIT s is killed, "
+    "booted once more, then failed", o[-1500:])
 print(f"1..{n}")
 sys.exit(1 if failed else 0)
 PY
