@@ -266,15 +266,19 @@ static void gen_host_key(EduRngCore *c, EduRngGen *g)
     memset(key, 0, sizeof(key));
 }
 
+static void stage_drop(EduRngCore *c);
+
 static void core_host_key(EduRngCore *c)
 {
     gen_host_key(c, &c->gen);
     c->status &= ~EDU_RNG_STATUS_SEEDED;
+    stage_drop(c);
 }
 
 void edu_rng_core_reset(EduRngCore *c)
 {
     c->pending = false;
+    c->pend_due = false;
     c->ahead_len = 0;
     c->ahead_want = 0;
     c->hung = false;
@@ -413,6 +417,9 @@ static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
     c->pend_seeded = c->status & EDU_RNG_STATUS_SEEDED;
     edu_rng_gen_skip(&c->gen, c->pend_count);
     c->pending = true;
+    c->pend_due = false;
+    /* made meanwhile, by the stager: ready by the time it is due */
+    edu_rng_core_restage(c);
     c->ops->schedule(c->opaque, ns);
 }
 
@@ -422,21 +429,113 @@ static bool gen_same_place(const EduRngGen *a, const EduRngGen *b)
            a->counter == b->counter && a->used == b->used;
 }
 
+/* Are generator transfers made by ops->stage, and copied under our lock? */
+static bool staged_mode(const EduRngCore *c)
+{
+    return c->ahead && c->ops->stage && c->can_delay;
+}
+
+/* Do transfers complete at once from bytes made ahead? */
+static bool gen_ahead_mode(const EduRngCore *c)
+{
+    return c->ahead && (!c->ops->stage || c->gen_ahead);
+}
+
+/* Are the bytes generated ahead the @count from @g on? */
+static bool ahead_from(const EduRngCore *c, const EduRngGen *g,
+                       uint32_t count)
+{
+    return c->ahead && c->ahead_len >= count &&
+           gen_same_place(&c->ahead_gen, g);
+}
+
 /* Are the bytes generated ahead the next @count of the stream? */
 static bool ahead_ready(EduRngCore *c, uint32_t count)
 {
-    return c->ahead && c->ahead_len >= count &&
-           gen_same_place(&c->ahead_gen, &c->gen);
+    return ahead_from(c, &c->gen, count);
+}
+
+/* Ask ops->stage for the @len bytes from @g on, unless made or asked for */
+static void stage_request(EduRngCore *c, const EduRngGen *g, uint32_t len)
+{
+    if (!len || ahead_from(c, g, len) ||
+        (c->staging && c->stage_len >= len &&
+         gen_same_place(&c->stage_gen, g))) {
+        return;
+    }
+    c->ahead_len = 0;           /* the stager writes the buffer from now */
+    c->staging = true;
+    c->stage_gen = *g;
+    c->stage_len = len;
+    c->ops->stage(c->opaque, g, len);
+}
+
+/*
+ * A new key: drop the bytes made ahead and those being made.  A pending
+ * transfer took its place in the stream before the key changed, so its
+ * bytes are asked for again.
+ */
+static void stage_drop(EduRngCore *c)
+{
+    c->ahead_len = 0;
+    if (c->staging) {
+        c->staging = false;
+        c->ops->stage(c->opaque, NULL, 0);
+    }
+    edu_rng_core_restage(c);
+}
+
+/* Does the pending transfer need bytes from the stager? */
+static bool pend_needs_stage(const EduRngCore *c)
+{
+    return staged_mode(c) && c->pend_count &&
+           !(c->fault & EDU_RNG_FAULT_NO_WRITE);
+}
+
+void edu_rng_core_restage(EduRngCore *c)
+{
+    if (!staged_mode(c)) {
+        return;
+    }
+    if (c->pending) {
+        if (pend_needs_stage(c)) {
+            stage_request(c, &c->pend_gen, c->pend_count);
+        }
+    } else if (c->ahead_want) {
+        stage_request(c, &c->gen, c->ahead_want);
+    }
+}
+
+bool edu_rng_core_staged(EduRngCore *c, const EduRngGen *from, uint32_t len)
+{
+    if (!c->staging || len != c->stage_len ||
+        !gen_same_place(from, &c->stage_gen)) {
+        return false;
+    }
+    c->staging = false;
+    c->ahead_gen = *from;
+    c->ahead_len = len;
+    return c->pending && c->pend_due;
+}
+
+void edu_rng_core_unstage(EduRngCore *c)
+{
+    c->staging = false;
 }
 
 /*
  * Make the next ahead_want bytes of the stream, unless they are there.
- * Runs in edu_rng_core_dma_complete(), outside the guest's register writes.
+ * Runs in edu_rng_core_dma_complete(), outside the guest's register
+ * writes; with ops->stage, the stager makes them.
  */
 static void generate_ahead(EduRngCore *c)
 {
     EduRngGen g;
 
+    if (staged_mode(c)) {
+        edu_rng_core_restage(c);
+        return;
+    }
     if (!c->ahead || !c->ahead_want || ahead_ready(c, c->ahead_want)) {
         return;
     }
@@ -545,19 +644,24 @@ static void dma_run(EduRngCore *c)
         dma_from_generator_later(c, EDU_RNG_FAULT_SLOW_NS);
     } else if (c->dma_latency_ns && c->can_delay) {
         dma_from_generator_later(c, c->dma_latency_ns);
-    } else if (c->ahead) {
-        /*
-         * Copy the bytes made ahead, or make them now: waiting for the
-         * main loop would tie the guest to how soon the host runs it.
-         */
-        if (ahead_ready(c, generator_count(c))) {
-            dma_finish(c, dma_from_ahead(c));
+    } else if (gen_ahead_mode(c) && ahead_ready(c, generator_count(c))) {
+        dma_finish(c, dma_from_ahead(c));
+        c->ahead_want = c->dma_count;
+        if (staged_mode(c)) {
+            edu_rng_core_restage(c);
         } else {
-            dma_finish(c, dma_from_generator(c));
+            c->ops->schedule(c->opaque, 0);
         }
+    } else if (gen_ahead_mode(c) && !staged_mode(c)) {
+        /*
+         * Make them now: waiting for the main loop would tie the guest
+         * to how soon the host runs it.
+         */
+        dma_finish(c, dma_from_generator(c));
         c->ahead_want = c->dma_count;
         c->ops->schedule(c->opaque, 0);
-    } else if (c->async_dma && c->can_delay) {
+    } else if (staged_mode(c) || (c->async_dma && c->can_delay)) {
+        /* with a stager, made away from our lock: the copy only under it */
         dma_from_generator_later(c, 0);
     } else {
         dma_finish(c, dma_from_generator(c));
@@ -566,18 +670,35 @@ static void dma_run(EduRngCore *c)
 
 void edu_rng_core_dma_complete(EduRngCore *c)
 {
+    const uint8_t *made = NULL;
     bool ok;
 
     if (!c->pending) {
         generate_ahead(c);
         return;
     }
+    if (pend_needs_stage(c)) {
+        if (!ahead_from(c, &c->pend_gen, c->pend_count)) {
+            /* due; edu_rng_core_staged() says when its bytes are made */
+            stage_request(c, &c->pend_gen, c->pend_count);
+            c->pend_due = true;
+            return;
+        }
+        made = c->ahead;
+    }
     c->pending = false;
+    c->pend_due = false;
     /* its bytes' place in the stream was taken at the start */
-    c->xfer = write_stream(c, &c->pend_gen, NULL, c->pend_dst,
+    c->xfer = write_stream(c, &c->pend_gen, made, c->pend_dst,
                            c->pend_count);
+    if (made) {
+        c->ahead_len = 0;
+    }
     ok = c->xfer == c->pend_count;
     dma_finish(c, ok);
+    if (staged_mode(c)) {
+        c->ahead_want = c->dma_count;
+    }
     generate_ahead(c);
 }
 
@@ -699,6 +820,7 @@ static void write_ctrl(EduRngCore *c, uint32_t val)
     if (val & EDU_RNG_CTRL_ABORT) {
         /* a delayed transfer's drawn bytes are lost; a hung one drew none */
         c->pending = false;
+        c->pend_due = false;
         c->hung = false;
         c->status &= ~EDU_RNG_STATUS_BUSY;
         c->dma_cmd &= ~(uint64_t)EDU_RNG_DMA_START;
@@ -720,6 +842,7 @@ static void write_fault(EduRngCore *c, uint32_t val)
         /* a delayed transfer dies with the device: BUSY, as if hung */
         if (c->pending) {
             c->pending = false;
+            c->pend_due = false;
             c->hung = true;
         }
         /* the interrupt line falls with the device */
@@ -753,6 +876,7 @@ void edu_rng_core_write(EduRngCore *c, uint64_t addr, uint64_t val,
         edu_rng_gen_seed(&c->gen, (uint64_t)c->seed_hi << 32 | (uint32_t)val);
         c->seed_hi = 0;
         c->status |= EDU_RNG_STATUS_SEEDED;
+        stage_drop(c);
         return;
     case EDU_RNG_REG_SEED_HI:
         c->seed_hi = val;
@@ -853,8 +977,10 @@ void edu_rng_core_post_load(EduRngCore *c)
 {
     c->ahead_len = 0;
     c->ahead_want = 0;
+    c->staging = false;         /* the device stopped its stager */
+    c->pend_due = false;
     if (!(c->status & EDU_RNG_STATUS_SEEDED)) {
-        core_host_key(c);
+        gen_host_key(c, &c->gen);
     }
     if (c->pending && !c->pend_seeded) {
         gen_host_key(c, &c->pend_gen);

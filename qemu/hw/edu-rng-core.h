@@ -126,6 +126,15 @@ typedef struct EduRngCoreOps {
     void (*guest_error)(void *opaque, const char *msg);
     /* call edu_rng_core_dma_complete() in ns nanoseconds */
     void (*schedule)(void *opaque, uint64_t ns);
+    /*
+     * Make the @len bytes of @from's stream into the core's ahead buffer
+     * away from the caller (QEMU: a worker thread), then hand them over
+     * with edu_rng_core_staged(), under the lock the core runs under.  A
+     * new call replaces the request before; @len 0 withdraws it.  The
+     * buffer may change until the bytes of the latest request are handed
+     * over.  NULL: bytes ahead are made in edu_rng_core_dma_complete().
+     */
+    void (*stage)(void *opaque, const EduRngGen *from, uint32_t len);
 } EduRngCoreOps;
 
 typedef struct EduRngCore {
@@ -137,6 +146,13 @@ typedef struct EduRngCore {
     bool async_dma;             /* complete generator DMA later, even at 0 */
     bool can_delay;             /* ops->schedule can end transfers later */
     uint8_t *ahead;             /* dma_max bytes generated ahead, or NULL */
+    /*
+     * With ops->stage, ahead is the stager's buffer: every generator
+     * transfer is made there and copied from it when it completes, and
+     * gen_ahead completes one whose bytes are made at once, in the
+     * register write.  Without ops->stage, ahead alone means that.
+     */
+    bool gen_ahead;
     bool fault_injection;       /* the FAULT register is there */
 
     /*
@@ -156,6 +172,11 @@ typedef struct EduRngCore {
     EduRngGen ahead_gen;
     uint32_t ahead_len;
     uint32_t ahead_want;        /* bytes of the last generator transfer */
+    /* ops->stage was asked for stage_len bytes from stage_gen on */
+    bool staging;
+    EduRngGen stage_gen;
+    uint32_t stage_len;
+    bool pend_due;              /* pending: due, waits for its bytes */
     uint64_t pend_dst;
     uint32_t pend_count;
 
@@ -196,5 +217,18 @@ bool edu_rng_core_state_valid(const EduRngCore *c);
  * edu_rng_core_dma_complete() once the VM runs.
  */
 void edu_rng_core_post_load(EduRngCore *c);
+/*
+ * ops->stage made what it was asked (@from, @len: the request's): true if
+ * a transfer due waits for them, to be ended by edu_rng_core_dma_complete().
+ * A stale answer changes nothing.
+ */
+bool edu_rng_core_staged(EduRngCore *c, const EduRngGen *from, uint32_t len);
+/*
+ * The stager dropped its request unanswered (QEMU: the VM stopped, the
+ * worker was joined).  edu_rng_core_restage() asks again.
+ */
+void edu_rng_core_unstage(EduRngCore *c);
+/* Ask ops->stage for the bytes the next completion or transfer needs */
+void edu_rng_core_restage(EduRngCore *c);
 
 #endif

@@ -79,6 +79,47 @@ static const EduRngCoreOps ops = {
 	.schedule = f_schedule,
 };
 
+/*
+ * A stager (QEMU's worker thread): the request is kept, and the buffer
+ * scribbled over as a worker busy with it would; f_run_stager() makes
+ * it and hands it over.
+ */
+static EduRngGen stage_from;
+static uint32_t stage_len;
+
+static void f_stage(void *o, const EduRngGen *from, uint32_t len)
+{
+	if (len > DMA_MAX)
+		abort();
+	stage_len = len;
+	if (len)
+		stage_from = *from;
+	memset(ahead, 0xa5, sizeof(ahead));
+}
+
+static void f_run_stager(EduRngCore *c)
+{
+	EduRngGen g = stage_from;
+	uint32_t len = stage_len;
+
+	if (!len)
+		return;
+	edu_rng_gen_fill(&g, ahead, len);
+	stage_len = 0;
+	if (edu_rng_core_staged(c, &stage_from, len))
+		edu_rng_core_dma_complete(c);
+}
+
+static const EduRngCoreOps staged_ops = {
+	.dma_read = f_read,
+	.dma_write = f_write,
+	.irq_update = f_irq,
+	.get_entropy = f_entropy,
+	.guest_error = f_error,
+	.schedule = f_schedule,
+	.stage = f_stage,
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	EduRngCore c;
@@ -86,7 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	irq_level = 0;
 	scheduled = 0;
 	cur = &c;
-	edu_rng_core_init(&c, &ops, NULL, DMA_MAX);
+	stage_len = 0;
+	edu_rng_core_init(&c, size && data[0] & 8 ? &staged_ops : &ops, NULL,
+			  DMA_MAX);
 	if (size && data[0] & 1) {
 		c.dma_latency_ns = 1000;
 		c.can_delay = true;
@@ -99,6 +142,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.async_dma = true;
 		c.can_delay = true;
 		c.ahead = ahead;
+	}
+	if (size && data[0] & 8) {
+		c.can_delay = true;
+		c.ahead = ahead;
+		c.gen_ahead = data[0] & 16;
 	}
 	for (size_t i = 1; i + 12 <= size; i += 12) {
 		const uint8_t *op = data + i;
@@ -138,6 +186,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* saved and loaded back, as migration does */
 			if (op[1] == 0xfe)
 				edu_rng_core_post_load(&c);
+			/* the stager's answer; it stopped, and goes on */
+			if (op[1] < 0x80)
+				f_run_stager(&c);
+			if (op[1] == 0xfd) {
+				edu_rng_core_unstage(&c);
+				stage_len = 0;
+				edu_rng_core_restage(&c);
+			}
 			break;
 		}
 		/* what migration relies on: any state loads back */

@@ -493,6 +493,216 @@ static void test_gen_ahead(void)
 	      "ahead: reset drops the bytes made ahead");
 }
 
+/*
+ * The stager of QEMU's worker thread, played by hand: stage() records the
+ * request and scribbles over the buffer, as a worker busy with it would;
+ * run_stager() makes the bytes and hands them over, and ends the transfer
+ * that waits for them as the device's bottom half does.
+ */
+static EduRngGen stage_from;
+static uint32_t stage_len;
+static unsigned int stage_calls;
+static uint8_t stage_buf[1u << 20];
+
+static void fake_stage(void *opaque, const EduRngGen *from, uint32_t len)
+{
+	stage_calls++;
+	stage_len = len;
+	if (len)
+		stage_from = *from;
+	memset(stage_buf, 0xa5, sizeof(stage_buf));
+}
+
+static const EduRngCoreOps staged_ops = {
+	.dma_read = fake_dma_read,
+	.dma_write = fake_dma_write,
+	.irq_update = fake_irq_update,
+	.get_entropy = fake_entropy,
+	.guest_error = fake_error,
+	.schedule = fake_schedule,
+	.stage = fake_stage,
+};
+
+static bool gen_same_place_for_test(const EduRngGen *a, const EduRngGen *b)
+{
+	return !memcmp(a->key, b->key, sizeof(a->key)) &&
+	       a->nonce == b->nonce && a->counter == b->counter &&
+	       a->used == b->used;
+}
+
+/* Make what was asked; true if that ended a transfer */
+static bool run_stager(EduRngCore *c)
+{
+	EduRngGen g = stage_from;
+	uint32_t len = stage_len;
+
+	if (!len)
+		return false;
+	edu_rng_gen_fill(&g, stage_buf, len);
+	stage_len = 0;
+	if (!edu_rng_core_staged(c, &stage_from, len))
+		return false;
+	edu_rng_core_dma_complete(c);
+	return true;
+}
+
+static void staged_new(EduRngCore *c, bool gen_ahead)
+{
+	edu_rng_core_init(c, &staged_ops, NULL, 1u << 20);
+	irq_level = 0;
+	errors_logged = 0;
+	c->async_dma = true;
+	c->can_delay = true;
+	c->ahead = stage_buf;
+	c->gen_ahead = gen_ahead;
+	stage_len = 0;
+}
+
+/*
+ * Generation by a stager (QEMU's worker thread): every transfer is made
+ * by it and only copied by the core, the next one's bytes are asked for
+ * after each, nothing stale or made from another key reaches the guest,
+ * and the stream is exactly the seeded one.
+ */
+static void test_staged(void)
+{
+	static uint8_t want[65536], want8[8192];
+	EduRngCore c, d;
+	unsigned int calls;
+	EduRngGen g;
+
+	staged_new(&c, false);
+	seed(&c, 7);
+	edu_rng_gen_seed(&g, 7);
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	edu_rng_gen_seed(&g, 8);
+	edu_rng_gen_fill(&g, want8, sizeof(want8));
+	check(stage_calls == 0 || stage_len == 0,
+	      "staged: nothing asked while nobody reads");
+
+	memset(ram, 0, 4096);
+	calls = stage_calls;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(busy(&c) && stage_calls == calls + 1 && stage_len == 4096 &&
+	      scheduled_ns == 0 && ram[0] == 0 && ram[4095] == 0,
+	      "staged: a command asks for its bytes and writes nothing");
+	edu_rng_core_dma_complete(&c);
+	check(busy(&c) && c.pend_due && ram[0] == 0 && ram[4095] == 0,
+	      "staged: due before they are made: it waits, writes nothing");
+	check(run_stager(&c) && !busy(&c) && took_done(&c) &&
+	      !memcmp(ram, want, 4096) && rd(&c, EDU_RNG_REG_XFER) == 4096,
+	      "staged: once made, it is copied: the seeded stream");
+	check(stage_len == 4096 && gen_same_place_for_test(&stage_from, &c.gen),
+	      "staged: the next transfer's bytes are asked for after it");
+	check(!run_stager(&c) && c.ahead_len == 4096,
+	      "staged: made ahead, they wait (nothing due)");
+	calls = stage_calls;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(busy(&c) && stage_calls == calls,
+	      "staged: a command that finds them made asks for nothing");
+	edu_rng_core_dma_complete(&c);
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want + 4096, 4096),
+	      "staged: ... and completes with them");
+
+	/* a RANDOM read moves the stream: what was made is not its next */
+	run_stager(&c);
+	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want + 8192),
+	      "staged: RANDOM reads the stream, not what was made ahead");
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	check(busy(&c) && stage_len == 4096,
+	      "staged: after a RANDOM read the bytes made are asked for again");
+	check(run_stager(&c) && took_done(&c) &&
+	      !memcmp(ram, want + 8196, 4096),
+	      "staged: ... and the transfer gets the stream after the read");
+
+	/* a seed drops what was made from the old key */
+	run_stager(&c);
+	calls = stage_calls;
+	seed(&c, 8);
+	check(c.ahead_len == 0 && (!c.staging ||
+				   gen_same_place_for_test(&stage_from, &c.gen)),
+	      "staged: a seed drops the bytes made from the old key");
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_dma_complete(&c);
+	check(run_stager(&c) && took_done(&c) && !memcmp(ram, want8, 4096),
+	      "staged: ... and the next transfer has the new seed's stream");
+
+	/* a seed while a transfer is pending: it keeps the old stream */
+	seed(&c, 7);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	seed(&c, 8);
+	check(c.staging && stage_len == 4096 &&
+	      gen_same_place_for_test(&stage_from, &c.pend_gen),
+	      "staged: a seed after a command asks again for its bytes");
+	edu_rng_core_dma_complete(&c);
+	check(run_stager(&c) && took_done(&c) && !memcmp(ram, want, 4096),
+	      "staged: ... which are the old seed's");
+	check(rd(&c, EDU_RNG_REG_RANDOM) == ld_le32(want8),
+	      "staged: ... and the stream goes on from the new seed");
+
+	/* an answer to a request replaced is refused */
+	seed(&c, 7);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	g = stage_from;
+	g.counter += 64;
+	edu_rng_gen_fill(&g, stage_buf, 4096);
+	check(!edu_rng_core_staged(&c, &g, 4096) && c.ahead_len == 0 &&
+	      c.staging,
+	      "staged: an answer to another request is refused");
+	/* the stager stopped (VM stop, migration): asked again on resume */
+	edu_rng_core_dma_complete(&c);
+	edu_rng_core_unstage(&c);
+	stage_len = 0;
+	edu_rng_core_restage(&c);
+	check(stage_len == 4096 && c.pend_due,
+	      "staged: a stager stopped is asked again for what was due");
+	check(run_stager(&c) && took_done(&c) && !memcmp(ram, want, 4096),
+	      "staged: ... and the transfer completes with the right bytes");
+
+	/* NO_WRITE needs no bytes */
+	c.fault_injection = true;
+	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_NO_WRITE);
+	edu_rng_core_unstage(&c);
+	stage_len = 0;
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(stage_len == 0, "staged: under FAULT_NO_WRITE nothing is asked");
+	edu_rng_core_dma_complete(&c);
+	check(!busy(&c) && took_done(&c),
+	      "staged: ... and the transfer waits for nothing");
+	wr(&c, EDU_RNG_REG_FAULT, 0);
+
+	/* migration: nothing made or asked for goes with the state */
+	edu_rng_core_restage(&c);
+	run_stager(&c);
+	d = c;
+	edu_rng_core_post_load(&d);
+	check(d.ahead_len == 0 && d.ahead_want == 0 && !d.staging &&
+	      edu_rng_core_state_valid(&d),
+	      "staged: a loaded state has nothing made or asked for");
+
+	wr(&c, EDU_RNG_REG_CTRL, EDU_RNG_CTRL_RESET);
+	check(c.ahead_len == 0 && c.ahead_want == 0 && !c.staging &&
+	      !c.pend_due && edu_rng_core_state_valid(&c),
+	      "staged: reset drops what was made and asked for");
+
+	/* gen-ahead: at once when made, else as above */
+	staged_new(&c, true);
+	seed(&c, 7);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(busy(&c) && stage_len == 4096,
+	      "staged gen-ahead: with nothing made, the command waits");
+	check(!run_stager(&c), "staged gen-ahead: not due yet");
+	edu_rng_core_dma_complete(&c);
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want, 4096),
+	      "staged gen-ahead: then copied");
+	run_stager(&c);
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	check(!busy(&c) && took_done(&c) && !memcmp(ram, want + 4096, 4096) &&
+	      stage_len == 4096,
+	      "staged gen-ahead: made ahead: at once, and the next asked for");
+}
+
 /* Injected faults, one by one, as the driver will meet them. */
 static void test_faults(void)
 {
@@ -1178,6 +1388,7 @@ int main(void)
 	test_dma_not_ram();
 	test_dma_latency();
 	test_gen_ahead();
+	test_staged();
 	test_faults();
 	test_fault_no_write();
 	test_fault_irq_stuck();
