@@ -5,7 +5,9 @@
  * seed) and edu's DMA engine at edu's offsets, extended so one command
  * fills guest memory from the generator.  All the guest-visible logic
  * lives in edu-rng-core.c; this file connects it to PCI, MSI/INTx, reset
- * and migration.  See docs/specs/edu-rng.rst.
+ * and migration, and runs the generator of DMA transfers in a worker
+ * thread, so that only their copy to guest memory holds the BQL.  See
+ * docs/specs/edu-rng.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +17,9 @@
 #include "qemu/module.h"
 #include "qemu/guest-random.h"
 #include "qemu/timer.h"
+#include "qemu/thread.h"
+#include "qemu/atomic.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msi.h"
@@ -40,6 +45,26 @@ struct EduRngState {
      */
     uint64_t dma_left_ns;
     EduRngCore core;
+
+    /*
+     * The stager (EduRngCoreOps.stage): a worker thread that makes the
+     * bytes of generator transfers into core.ahead without the BQL; the
+     * BQL is held only to copy them to guest memory.  It is created on
+     * the first request, and joined when the VM stops, at reset and at
+     * unrealize.  work_lock guards the work_ fields; the worker reads
+     * work_id without it between pieces, to drop a request replaced.
+     */
+    QemuThread worker;
+    bool worker_up;             /* the thread exists (BQL) */
+    QemuMutex work_lock;
+    QemuCond work_cond;         /* a new request, or quit */
+    QEMUBH *staged_bh;          /* hands what was made to the core */
+    bool work_quit;
+    uint32_t work_id;           /* the latest request */
+    uint32_t work_taken;        /* the request the worker took last */
+    uint32_t work_done;         /* the last request made in full */
+    EduRngGen work_from;        /* the request: work_len bytes from here */
+    uint32_t work_len;          /* 0: nothing asked (or handed over) */
 
     /* properties; the x- ones are for tests */
     uint32_t dma_max;
@@ -125,11 +150,14 @@ static void edu_rng_guest_error(void *opaque, const char *msg)
 }
 
 /*
- * Generation runs in the main loop, not in the vCPU's MMIO write: after a
- * transfer the bytes of the next one are made ahead, while the guest
- * copies, and the next command only copies them to guest memory.  (A
- * command that finds none made generates them itself.)  Without
- * gen-ahead, transfers are generated and written in the main loop.
+ * A generator transfer completes in the main loop (dma_bh), not in the
+ * vCPU's MMIO write, and its bytes are made by the worker without the
+ * BQL: the bottom half only copies them to guest memory and raises the
+ * interrupt.  After a transfer the worker makes the next one's bytes
+ * while the guest copies, so the next command usually finds them made;
+ * if not, the bottom half finds the transfer due and edu_rng_staged_bh()
+ * runs it again once they are.  With gen-ahead, a command that finds its
+ * bytes made completes at once, in the MMIO write.
  */
 static void edu_rng_schedule(void *opaque, uint64_t ns)
 {
@@ -160,6 +188,7 @@ static void edu_rng_dma_bh(void *opaque)
     trace_edu_rng_dma_complete(s->core.pending, s->core.pend_dst,
                                s->core.pend_count);
     edu_rng_core_dma_complete(&s->core);
+    trace_edu_rng_dma_done(s->core.pending, s->core.xfer);
 }
 
 /*
@@ -176,6 +205,127 @@ static void edu_rng_dma_timer(void *opaque)
     qemu_bh_schedule(s->dma_bh);
 }
 
+/* Bytes the worker makes between looks at whether it should go on */
+#define EDU_RNG_STAGE_PIECE (64 * 1024)
+
+/*
+ * The worker: make each request's bytes into core.ahead, then have
+ * edu_rng_staged_bh() hand them over.  Sleeps while nothing is asked: it
+ * makes one transfer's bytes ahead at most, and none while nobody reads.
+ */
+static void *edu_rng_worker(void *opaque)
+{
+    EduRngState *s = opaque;
+    uint32_t id, len, done, n;
+    EduRngGen g;
+
+    qemu_mutex_lock(&s->work_lock);
+    for (;;) {
+        while (!s->work_quit &&
+               (!s->work_len || s->work_taken == s->work_id)) {
+            qemu_cond_wait(&s->work_cond, &s->work_lock);
+        }
+        if (s->work_quit) {
+            break;
+        }
+        id = s->work_id;
+        len = s->work_len;
+        g = s->work_from;
+        s->work_taken = id;
+        qemu_mutex_unlock(&s->work_lock);
+
+        for (done = 0; done < len && qatomic_read(&s->work_id) == id;
+             done += n) {
+            n = MIN(len - done, EDU_RNG_STAGE_PIECE);
+            edu_rng_gen_fill(&g, s->core.ahead + done, n);
+        }
+        trace_edu_rng_worker_made(id, done, len);
+
+        qemu_mutex_lock(&s->work_lock);
+        if (done == len && s->work_id == id) {
+            s->work_done = id;
+            qemu_bh_schedule(s->staged_bh);
+        }
+    }
+    qemu_mutex_unlock(&s->work_lock);
+    return NULL;
+}
+
+/* EduRngCoreOps.stage: a new request for the worker (BQL) */
+static void edu_rng_stage(void *opaque, const EduRngGen *from, uint32_t len)
+{
+    EduRngState *s = opaque;
+
+    trace_edu_rng_stage(len);
+    qemu_mutex_lock(&s->work_lock);
+    qatomic_set(&s->work_id, s->work_id + 1);
+    s->work_len = len;
+    if (len) {
+        s->work_from = *from;
+    }
+    qemu_cond_signal(&s->work_cond);
+    qemu_mutex_unlock(&s->work_lock);
+    if (len && !s->worker_up) {
+        s->worker_up = true;
+        qemu_thread_create(&s->worker, "edu-rng-gen", edu_rng_worker, s,
+                           QEMU_THREAD_JOINABLE);
+    }
+}
+
+/*
+ * The worker made the latest request: hand the bytes to the core, and
+ * end the transfer that waits for them.  The worker has let go of the
+ * buffer, and the core only reads it until it asks for more.
+ */
+static void edu_rng_staged_bh(void *opaque)
+{
+    EduRngState *s = opaque;
+    EduRngGen from = { 0 };
+    uint32_t len = 0;
+    bool due;
+
+    qemu_mutex_lock(&s->work_lock);
+    if (s->work_len && s->work_done == s->work_id) {
+        from = s->work_from;
+        len = s->work_len;
+        s->work_len = 0;
+    }
+    qemu_mutex_unlock(&s->work_lock);
+    if (!len) {
+        return;
+    }
+    due = edu_rng_core_staged(&s->core, &from, len);
+    trace_edu_rng_staged(len, due);
+    if (due) {
+        qemu_bh_schedule(s->dma_bh);
+    }
+}
+
+/*
+ * Stop the worker and join it: after this nothing but the BQL's holder
+ * touches the device, and no bytes are being made.  Waits for one piece
+ * at most.  What was asked and not handed over is dropped; the caller
+ * asks again (edu_rng_core_restage()) if the device goes on.
+ */
+static void edu_rng_worker_stop(EduRngState *s)
+{
+    if (s->worker_up) {
+        qemu_mutex_lock(&s->work_lock);
+        s->work_quit = true;
+        qatomic_set(&s->work_id, s->work_id + 1);
+        qemu_cond_signal(&s->work_cond);
+        qemu_mutex_unlock(&s->work_lock);
+        qemu_thread_join(&s->worker);
+        s->worker_up = false;
+        s->work_quit = false;
+        trace_edu_rng_worker_stop();
+    }
+    s->work_len = 0;
+    s->work_taken = s->work_id;
+    qemu_bh_cancel(s->staged_bh);
+    edu_rng_core_unstage(&s->core);
+}
+
 static const EduRngCoreOps edu_rng_core_ops = {
     .dma_read = edu_rng_dma_read,
     .dma_write = edu_rng_dma_write,
@@ -184,6 +334,7 @@ static const EduRngCoreOps edu_rng_core_ops = {
     .get_entropy = edu_rng_get_entropy,
     .guest_error = edu_rng_guest_error,
     .schedule = edu_rng_schedule,
+    .stage = edu_rng_stage,
 };
 
 static uint64_t edu_rng_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -231,11 +382,12 @@ static void edu_rng_resume_dma(EduRngState *s)
     if (s->core.pending && s->dma_left_ns) {
         timer_mod(&s->dma_timer,
                   qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + s->dma_left_ns);
-    } else {
-        /* completes a transfer, or makes bytes ahead; else does nothing */
+    } else if (s->core.pending) {
         qemu_bh_schedule(s->dma_bh);
     }
     s->dma_left_ns = 0;
+    /* the worker was stopped with the VM: what the device needs next */
+    edu_rng_core_restage(&s->core);
 }
 
 static void edu_rng_vm_state_change(void *opaque, bool running,
@@ -261,6 +413,8 @@ static void edu_rng_vm_state_change(void *opaque, bool running,
         timer_del(&s->dma_timer);
     }
     qemu_bh_cancel(s->dma_bh);
+    /* no thread runs while the VM is stopped (and saved) */
+    edu_rng_worker_stop(s);
 }
 
 static void edu_rng_realize(PCIDevice *pdev, Error **errp)
@@ -286,7 +440,14 @@ static void edu_rng_realize(PCIDevice *pdev, Error **errp)
     s->core.fault_injection = s->fault_injection;
     s->core.async_dma = true;
     s->core.can_delay = true;
-    s->core.ahead = s->gen_ahead ? g_malloc(s->dma_max) : NULL;
+    s->core.gen_ahead = s->gen_ahead;
+    /* the worker's; only the pages of the transfers made are touched */
+    s->core.ahead = g_malloc(s->dma_max);
+    qemu_mutex_init(&s->work_lock);
+    qemu_cond_init(&s->work_cond);
+    s->staged_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                      edu_rng_staged_bh, s,
+                                      &DEVICE(s)->mem_reentrancy_guard);
     timer_init_ns(&s->dma_timer, QEMU_CLOCK_VIRTUAL, edu_rng_dma_timer, s);
     s->dma_bh = aio_bh_new_guarded(qemu_get_aio_context(), edu_rng_dma_bh, s,
                                    &DEVICE(s)->mem_reentrancy_guard);
@@ -302,6 +463,10 @@ static void edu_rng_exit(PCIDevice *pdev)
     EduRngState *s = EDU_RNG(pdev);
 
     qemu_del_vm_change_state_handler(s->vmstate_entry);
+    edu_rng_worker_stop(s);
+    qemu_bh_delete(s->staged_bh);
+    qemu_cond_destroy(&s->work_cond);
+    qemu_mutex_destroy(&s->work_lock);
     timer_del(&s->dma_timer);
     qemu_bh_delete(s->dma_bh);
     g_free(s->core.ahead);
@@ -316,6 +481,7 @@ static void edu_rng_reset(DeviceState *dev)
     timer_del(&s->dma_timer);
     qemu_bh_cancel(s->dma_bh);
     s->dma_left_ns = 0;
+    edu_rng_worker_stop(s);
     edu_rng_core_reset(&s->core);
 }
 
@@ -325,18 +491,26 @@ static void edu_rng_reset(DeviceState *dev)
  * or an MSI sent now would be lost on the destination or stale there.
  * A pending transfer migrates instead (vmstate_edu_rng_pending) and
  * completes on the destination once it runs.  See "Reset and migration"
- * in docs/specs/edu-rng.rst for the stream format's rules.
+ * in docs/specs/edu-rng.rst for the stream format's rules.  The worker
+ * is stopped (edu_rng_vm_state_change() did, unless saved while
+ * running): what it made is not migrated.
  */
 static int edu_rng_pre_save(void *opaque)
 {
     EduRngState *s = opaque;
 
+    edu_rng_worker_stop(s);
     /* saved while running: the timer still holds the delay left */
     if (timer_pending(&s->dma_timer)) {
         int64_t left = timer_expire_time_ns(&s->dma_timer) -
                        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
         s->dma_left_ns = MAX(left, 1);
+    } else if (runstate_is_running() && s->core.pending) {
+        qemu_bh_schedule(s->dma_bh);    /* due: it may wait for bytes */
+    }
+    if (runstate_is_running()) {
+        edu_rng_core_restage(&s->core);
     }
     return 0;
 }
@@ -348,6 +522,7 @@ static int edu_rng_pre_load(void *opaque)
 
     timer_del(&s->dma_timer);
     qemu_bh_cancel(s->dma_bh);
+    edu_rng_worker_stop(s);
     s->core.pending = false;
     s->dma_left_ns = 0;
     return 0;
@@ -479,7 +654,7 @@ static void edu_rng_class_init(ObjectClass *oc, const void *data)
     object_class_property_set_description(oc, "x-fault-injection",
         "expose the FAULT register, for tests (off)");
     object_class_property_set_description(oc, "x-gen-ahead",
-        "complete transfers at once from bytes made ahead (off)");
+        "complete transfers at once when their bytes are made ahead (off)");
     object_class_property_set_description(oc, "msi",
         "offer MSI (on) or INTx only (off)");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
