@@ -15,7 +15,10 @@ the virtual clock) and QMP.  What the core's unit tests cannot see:
     the transfer completes after cont;
   - a transfer pending at migration completes on the destination with
     the seed's bytes, and not on the source;
-  - two VMs restored from one host-entropy state produce different bytes.
+  - two VMs restored from one host-entropy state produce different bytes;
+  - the worker thread that makes transfers' bytes: exact seeded streams
+    through it over stop/cont, seeds and reset, no thread while the VM is
+    stopped or after a reset, none before the first transfer.
 
 Usage: qtest-edu-rng.py QEMU EDU_RNG_STREAM      (output is TAP)
 """
@@ -120,6 +123,26 @@ class Vm:
         for _ in range(2):
             self.cmd("clock_step 0")
 
+    def idle(self):
+        # the worker makes the bytes: poll (each read is a round trip
+        # through the main loop, which runs the completion), bounded
+        for _ in range(20000):
+            if not self.rd("STATUS") & BUSY:
+                return True
+        return False
+
+    def threads(self, name):
+        # needs -name debug-threads=on
+        n = 0
+        d = "/proc/%d/task" % self.proc.pid
+        for t in os.listdir(d):
+            try:
+                with open(os.path.join(d, t, "comm")) as f:
+                    n += f.read().strip() == name
+            except OSError:
+                pass
+        return n
+
     def dma(self, dst, count, seed=None):
         if seed is not None:
             self.wr("SEED_HI", seed >> 32)
@@ -196,7 +219,7 @@ def main():
           "stopped: nothing written, no interrupt, still BUSY")
     vm.qmp("cont")
     vm.step(2000000)
-    check(vm.mem(RAM, 4096) == want[:4096] and
+    check(vm.idle() and vm.mem(RAM, 4096) == want[:4096] and
           vm.rd("IRQ_STATUS") == DMA_DONE and vm.rd("XFER") == 4096,
           "cont: the transfer completes once, with seed 42's bytes")
     vm.quit()
@@ -229,7 +252,7 @@ def main():
     dst.step(400000)
     early = dst.mem(RAM, 16) == bytes(16)
     dst.step(200000)
-    check(early and dst.mem(RAM, 4096) == want[:4096] and
+    check(early and dst.idle() and dst.mem(RAM, 4096) == want[:4096] and
           dst.rd("IRQ_STATUS") == DMA_DONE,
           "destination: completes after the delay left, seed 42's bytes")
     r = dst.rd("RANDOM")
@@ -262,6 +285,47 @@ def main():
         vm.quit()
     check(got[0] != got[1],
           "host entropy: two VMs restored from one state differ")
+
+    # 5. the worker: 256 KiB transfers of seed 42, exact
+    big = 256 << 10
+    want = stream(tool, 42, 5 * big + 4)
+    vm = Vm(qemu, tmp, "worker", "msi=off", ["-name", "debug-threads=on"])
+    vm.setup()
+    vm.wr("SEED", 42)
+    check(vm.threads("edu-rng-gen") == 0,
+          "worker: no thread before the first transfer")
+    ok = True
+    for i in range(3):
+        vm.dma(RAM, big)
+        ok = ok and vm.idle() and vm.mem(RAM, big) == want[i * big:(i + 1) * big]
+        vm.wr("IRQ_ACK", DMA_DONE)
+    check(ok, "worker: three 256 KiB transfers are seed 42's stream")
+    check(vm.threads("edu-rng-gen") == 1, "worker: one thread makes them")
+    vm.dma(RAM, big)
+    vm.qmp("stop")
+    check(vm.threads("edu-rng-gen") == 0,
+          "worker: joined when the VM stops")
+    vm.qmp("cont")
+    check(vm.idle() and vm.mem(RAM, big) == want[3 * big:4 * big],
+          "worker: a transfer across stop/cont is exact")
+    vm.wr("IRQ_ACK", DMA_DONE)
+    r = vm.rd("RANDOM")
+    vm.dma(RAM, big)
+    check(r == int.from_bytes(want[4 * big:4 * big + 4], "little") and
+          vm.idle() and vm.mem(RAM, big) == want[4 * big + 4:5 * big + 4],
+          "worker: RANDOM between transfers, both exact")
+    vm.wr("IRQ_ACK", DMA_DONE)
+    vm.dma(RAM, big, seed=42)
+    check(vm.idle() and vm.mem(RAM, big) == want[:big],
+          "worker: a seed drops what was made from the old stream")
+    vm.qmp("system_reset")
+    # the main loop resets the machine when it next goes round
+    for _ in range(1000):
+        if vm.threads("edu-rng-gen") == 0:
+            break
+        vm.rd("STATUS")
+    check(vm.threads("edu-rng-gen") == 0, "worker: joined at reset")
+    vm.quit()
 
     print("1..%d" % tests)
     return 1 if failures else 0

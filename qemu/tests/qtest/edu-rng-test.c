@@ -1,8 +1,9 @@
 /*
  * QTest of the edu-rng PCI device: registers, ID and CAPS, seeded known
  * answers over MMIO and over DMA into guest memory, every invalid
- * request, MSI and INTx, reset, and a migration with a generator transfer
- * pending.  See docs/specs/edu-rng.rst.
+ * request, MSI and INTx, reset, the worker thread that makes generator
+ * transfers' bytes, and a migration with a generator transfer pending.
+ * See docs/specs/edu-rng.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -546,6 +547,92 @@ static void test_reset(void)
     er_stop(&e);
 }
 
+/*
+ * Threads of QEMU named @name (QEMU names them with -name
+ * debug-threads=on); -1 where /proc cannot tell.
+ */
+static int threads_named(EduRng *e, const char *name)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/task",
+                                           (int)qtest_pid(e->qts));
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *t;
+    int n = 0;
+
+    if (!d) {
+        return -1;
+    }
+    while ((t = g_dir_read_name(d))) {
+        g_autofree char *f = g_build_filename(dir, t, "comm", NULL);
+        g_autofree char *comm = NULL;
+
+        if (g_file_get_contents(f, &comm, NULL, NULL)) {
+            n += !strcmp(g_strchomp(comm), name);
+        }
+    }
+    g_dir_close(d);
+    return n;
+}
+
+/*
+ * The worker thread makes the bytes of generator transfers, the bottom
+ * half copies them: seeded streams exact through it, across stop/cont,
+ * RANDOM reads and seeds; no thread before the first transfer, none
+ * while the VM is stopped or after a reset.
+ */
+static void test_worker(void)
+{
+    enum { N = 16384, ROUNDS = 4 };
+    g_autofree uint8_t *want = g_malloc(ROUNDS * N + 4);
+    g_autofree uint8_t *got = g_malloc(N);
+    bool proc;
+    uint64_t buf;
+    uint32_t next;
+    EduRng e;
+
+    er_start(&e, "msi=off", "-name debug-threads=on");
+    proc = threads_named(&e, "edu-rng-gen") >= 0;
+    buf = guest_alloc(&e.alloc, N);
+    stream(&e, 42, want, ROUNDS * N + 4);
+    seed(&e, 42);
+    g_assert(!proc || threads_named(&e, "edu-rng-gen") == 0);
+    for (int i = 0; i < ROUNDS; i++) {
+        if (i == 2) {
+            /* stopped: joined; cont: the transfer completes, exact */
+            qtest_qmp_assert_success(e.qts, "{'execute': 'stop'}");
+            g_assert(!proc || threads_named(&e, "edu-rng-gen") == 0);
+            qtest_qmp_assert_success(e.qts, "{'execute': 'cont'}");
+        }
+        g_assert(wait_idle(&e, 0));
+        clear(&e);
+        dma(&e, 0, buf, N, RNG_CMD);
+        if (i == 1) {
+            qtest_qmp_assert_success(e.qts, "{'execute': 'stop'}");
+            g_assert_cmphex(rd(&e, REG_STATUS) & STATUS_ERROR, ==, 0);
+            qtest_qmp_assert_success(e.qts, "{'execute': 'cont'}");
+        }
+        g_assert(wait_idle(&e, 0));
+        g_assert_cmphex(rd(&e, REG_IRQ_STATUS), ==, IRQ_DONE);
+        g_assert_cmpuint(rd(&e, REG_XFER), ==, N);
+        qtest_memread(e.qts, buf, got, N);
+        g_assert(memcmp(got, want + i * N, N) == 0);
+    }
+    g_assert(!proc || threads_named(&e, "edu-rng-gen") == 1);
+    next = rd(&e, REG_RANDOM);
+    g_assert(memcmp(&next, want + ROUNDS * N, 4) == 0);
+    /* a seed drops what the worker made ahead from the old stream */
+    seed(&e, 42);
+    clear(&e);
+    dma(&e, 0, buf, N, RNG_CMD);
+    g_assert(wait_idle(&e, 0));
+    qtest_memread(e.qts, buf, got, N);
+    g_assert(memcmp(got, want, N) == 0);
+    qtest_qmp_assert_success(e.qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(e.qts, "RESET");
+    g_assert(!proc || threads_named(&e, "edu-rng-gen") == 0);
+    er_stop(&e);
+}
+
 static void wait_migrated(QTestState *qts)
 {
     for (int i = 0; i < 1000; i++) {
@@ -649,6 +736,7 @@ int main(int argc, char **argv)
     qtest_add_func("/edu-rng/msi", test_msi);
     qtest_add_func("/edu-rng/intx", test_intx);
     qtest_add_func("/edu-rng/reset", test_reset);
+    qtest_add_func("/edu-rng/worker", test_worker);
     qtest_add_func("/edu-rng/migrate-pending", test_migrate_pending);
     return g_test_run();
 }
