@@ -273,9 +273,13 @@ checks on every request) is in edu-rng-core.c, which depends on no
 device model code; edu-rng.c connects it to PCI, MSI or INTx, reset and
 migration.  Bad guest requests set STATUS.ERROR and are logged as guest
 errors; generator DMA goes to RAM only, in 4 KiB chunks, so nothing a
-guest writes keeps QEMU busy.  A delayed transfer (x-dma-latency-ns)
-completes in a guarded bottom half, never while the VM is stopped, and
-migrates while pending (subsection edu-rng/pending-dma).
+guest writes keeps QEMU busy.  A worker thread makes the bytes of
+generator transfers, one transfer ahead at most, so only their copy to
+guest memory and the interrupt hold the BQL; it sleeps while nobody
+reads and is joined when the VM stops, at reset and at unrealize.
+Transfers complete in a guarded bottom half, never while the VM is
+stopped; a delayed one (x-dma-latency-ns) migrates while pending
+(subsection edu-rng/pending-dma).
 
 x-dma-latency-ns, x-gen-ahead and x-fault-injection are for tests.
 MSG
