@@ -318,6 +318,36 @@ def main():
     vm.dma(RAM, big, seed=42)
     check(vm.idle() and vm.mem(RAM, big) == want[:big],
           "worker: a seed drops what was made from the old stream")
+    vm.quit()
+
+    # 6. idle: one transfer's bytes made ahead, then nothing while nobody
+    # reads (the worker's trace: one line per request it made)
+    trace = os.path.join(tmp, "worker-idle.trace")
+    vm = Vm(qemu, tmp, "idle", "msi=off",
+            ["-trace", "edu_rng_worker_made", "-D", trace])
+    vm.setup()
+    vm.wr("SEED", 42)
+    ok = True
+    for i in range(3):
+        vm.dma(RAM, big)
+        ok = ok and vm.idle() and vm.mem(RAM, big) == want[i * big:(i + 1) * big]
+        vm.wr("IRQ_ACK", DMA_DONE)
+
+    def made():
+        with open(trace) as f:
+            return sum("edu_rng_worker_made" in line for line in f)
+    # the request made after the third transfer: 4 in all
+    for _ in range(20000):
+        if made() >= 4:
+            break
+        vm.rd("STATUS")
+    n = made()
+    vm.step(1000000000)
+    for _ in range(100):
+        vm.rd("STATUS")
+    check(ok and n == 4 and made() == 4,
+          "worker: 3 transfers, 4 requests made (one ahead), none while "
+          "idle (%d, then %d)" % (n, made()))
     vm.qmp("system_reset")
     # the main loop resets the machine when it next goes round
     for _ in range(1000):
