@@ -268,6 +268,12 @@ static void gen_host_key(EduRngCore *c, EduRngGen *g)
 
 static void stage_drop(EduRngCore *c);
 
+/* Are generator transfers made by ops->stage, and copied under our lock? */
+static bool staged_mode(const EduRngCore *c)
+{
+    return c->ahead && c->ops->stage && c->can_delay;
+}
+
 static void core_host_key(EduRngCore *c)
 {
     gen_host_key(c, &c->gen);
@@ -418,6 +424,13 @@ static void dma_from_generator_later(EduRngCore *c, uint64_t ns)
     edu_rng_gen_skip(&c->gen, c->pend_count);
     c->pending = true;
     c->pend_due = false;
+    if (staged_mode(c)) {
+        /*
+         * The size of the transfers to make ahead, checked now: DMA_COUNT
+         * can be written while the transfer runs.
+         */
+        c->ahead_want = c->dma_count;
+    }
     /* made meanwhile, by the stager: ready by the time it is due */
     edu_rng_core_restage(c);
     c->ops->schedule(c->opaque, ns);
@@ -427,12 +440,6 @@ static bool gen_same_place(const EduRngGen *a, const EduRngGen *b)
 {
     return !memcmp(a->key, b->key, sizeof(a->key)) && a->nonce == b->nonce &&
            a->counter == b->counter && a->used == b->used;
-}
-
-/* Are generator transfers made by ops->stage, and copied under our lock? */
-static bool staged_mode(const EduRngCore *c)
-{
-    return c->ahead && c->ops->stage && c->can_delay;
 }
 
 /* Do transfers complete at once from bytes made ahead? */
@@ -458,7 +465,8 @@ static bool ahead_ready(EduRngCore *c, uint32_t count)
 /* Ask ops->stage for the @len bytes from @g on, unless made or asked for */
 static void stage_request(EduRngCore *c, const EduRngGen *g, uint32_t len)
 {
-    if (!len || ahead_from(c, g, len) ||
+    /* never more than the buffer holds, whatever the caller was told */
+    if (!len || len > c->dma_max || ahead_from(c, g, len) ||
         (c->staging && c->stage_len >= len &&
          gen_same_place(&c->stage_gen, g))) {
         return;
@@ -696,9 +704,6 @@ void edu_rng_core_dma_complete(EduRngCore *c)
     }
     ok = c->xfer == c->pend_count;
     dma_finish(c, ok);
-    if (staged_mode(c)) {
-        c->ahead_want = c->dma_count;
-    }
     generate_ahead(c);
 }
 

@@ -660,6 +660,15 @@ static void test_staged(void)
 	check(run_stager(&c) && took_done(&c) && !memcmp(ram, want, 4096),
 	      "staged: ... and the transfer completes with the right bytes");
 
+	/* DMA_COUNT written while a transfer runs: not what is made ahead */
+	dma(&c, 0, RAM_BASE, 4096, RNG_CMD);
+	edu_rng_core_write(&c, EDU_RNG_REG_DMA_COUNT, 0xfffffff0ull, 8);
+	edu_rng_core_dma_complete(&c);
+	run_stager(&c);
+	check(!busy(&c) && took_done(&c) && stage_len == 4096,
+	      "staged: DMA_COUNT written while busy does not size the next request");
+	run_stager(&c);
+
 	/* NO_WRITE needs no bytes */
 	c.fault_injection = true;
 	wr(&c, EDU_RNG_REG_FAULT, EDU_RNG_FAULT_NO_WRITE);
