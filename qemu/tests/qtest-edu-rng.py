@@ -175,6 +175,7 @@ def main():
     vm.setup()
     vm.dma(BAR + REG["IRQ_RAISE"], 4, seed=42)
     vm.step(10000)
+    vm.idle()
     irq, st = vm.rd("IRQ_STATUS"), vm.rd("STATUS")
     check(irq == DMA_ERROR and st & ERROR and not st & BUSY and
           not vm.rd("SEED_HI"),
