@@ -3,6 +3,8 @@
 #   make run     boot a guest whose /dev/hwrng is served by edu-rng, with
 #                rngd, edu-rng and lab-rng (does all set-up: apt packages,
 #                QEMU from Debian's source, guest kernel, initramfs, tools)
+#                GUEST=debian: a Debian 12 guest (systemd, udev, rngd.service)
+#                with edu-rng's packages, the module built by DKMS in it
 #   make check   build what is missing and run every test suite
 #   make lint    static checks only
 #   make bench   measure edu-rng against the guest's other random sources
@@ -73,8 +75,19 @@ user:
 	scripts/deps.sh gcc make libc6-dev
 	$(MAKE) -C user OUTPUT=$(CURDIR)/build/user STATIC=1
 
+# GUEST=busybox (default): the initramfs guest; GUEST=debian: Debian 12
+# with the packages of make deb (guest/run-debian.sh)
+GUEST ?= busybox
+ifeq ($(GUEST),debian)
+run: qemu
+	guest/run-debian.sh
+else ifeq ($(GUEST),busybox)
 run: module qemu kernel user
 	qemu/run-vm
+else
+run:
+	@echo "GUEST=$(GUEST): want busybox or debian" >&2; exit 2
+endif
 
 check:
 	scripts/check.sh

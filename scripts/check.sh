@@ -7,7 +7,9 @@
 # trees, make install/uninstall layout), deb (the Debian packages, in a
 # scratch bookworm root), guest (selftests in a guest with
 # MSI), guest-intx (the same with INTx only), guest-two (two devices),
-# run-guest (make run's guest on a terminal and its demo), all on $KVER;
+# run-guest (make run's guest on a terminal and its demo), guest-debian
+# (the packages on a Debian 12 guest with systemd, udev, rngd.service and
+# DKMS, two boots), all on $KVER;
 # then guest-<series> (the MSI selftests) on each kernel of
 # $KVER_EXTRA (default 6.12, the newest 6.12 release; empty: none) whose
 # series differs from $KVER's.  And fuzz (libFuzzer on the device core),
@@ -69,6 +71,8 @@ build_all() {
 	make -s -C "$TOP/qemu/tests" OUTPUT="$BUILD/qemu-tests" all fuzz
 	# the CLI and the lab's program, static for the guest (cli_test.sh)
 	make -s -C "$TOP/user" OUTPUT="$BUILD/user" STATIC=1
+	# the Debian 12 guest's image (cached); a failure fails guest-debian
+	"$TOP/guest/build-debian.sh" || echo "check: guest/build-debian.sh failed" >&2
 	# kernels built here (cached), their edu-rng.ko, initramfs: the
 	# debug kernel (guest-debug*) and 7.2 (guest-7.2*); a failure fails
 	# those suites only
@@ -346,6 +350,9 @@ suite guest-two two_devices guest-two
 # make run as a new user meets it: the shell on a pty (edu-rng, lab-rng,
 # rngd from boot, man pages, poweroff) and, without a terminal, the demo
 suite run-guest "$TOP/selftests/make_run_host.sh" "$OUT/run-guest"
+# the packages as a Debian 12 user gets them: apt, DKMS in the guest, a
+# reboot, udev, systemd, rngd.service, the tools, apt purge
+suite guest-debian "$TOP/selftests/debian_host.sh" "$OUT/guest-debian"
 suite guest-lifecycle lifecycle guest-lifecycle
 suite guest-hotplug hotplug guest-hotplug
 suite guest-migrate migrate_lane guest-migrate

@@ -23,6 +23,9 @@ if [ ${#pkgs[@]} -eq 0 ]; then
 		# the guest's manual pages; libc6-dev: the static CLI (make user)
 		busybox-static rng-tools5 cpio seabios qemu-system-data kmod xz-utils zstd
 		groff-base libc6-dev
+		# the Debian guest (guest/build-debian.sh, run-debian.sh, the
+		# guest-debian suite): its image and overlays, its payload disk
+		qemu-utils e2fsprogs
 	)
 fi
 
