@@ -39,7 +39,9 @@ files() {
 
 # ---- first boot
 apt_install() {
+	t0=$(now)
 	files >"$BASELINE"
+	echo "# the root's file list: $(($(now) - t0)) s"
 	if ! apt-get install -y --no-install-recommends ./edu-rng-dkms_*.deb \
 		./edu-rng-tools_*.deb >"$T/out" 2>&1; then
 		show
@@ -47,6 +49,7 @@ apt_install() {
 	fi
 	st=$(dkms status -m edu-rng 2>&1)
 	echo "# dkms status: $st"
+	find /var/lib/dkms/edu-rng -name make.log -exec sed -n 's/^# elapsed time: /# DKMS make (make.log): /p' {} +
 	case $st in
 	*", $KVER, x86_64: installed"*) ;;
 	*) show; return 1 ;;
@@ -72,6 +75,12 @@ by_modalias() {
 	[ "${drv##*/}" = edu-rng ] || { echo "# $BDF bound to '${drv##*/}'"; return 1; }
 	# the module the kernel loaded is DKMS's
 	[ "$(modinfo -n edu_rng)" = "$(find "/lib/modules/$KVER/updates/dkms" -name 'edu-rng.ko*')" ]
+}
+
+# the packaged rule's rights, applied by udev
+node_mode() {
+	st=$(stat -c '%a %U:%G' /dev/edu-rng0) || return 1
+	[ "$st" = "444 root:root" ] || { echo "# /dev/edu-rng0: $st"; return 1; }
 }
 
 rng_current() {
@@ -200,6 +209,7 @@ install)
 check)
 	step "after reboot udev loaded edu-rng by its modalias (no modprobe), bound to the device" \
 		by_modalias
+	step "udev's rule from edu-rng-tools: /dev/edu-rng0 is 0444 root:root" node_mode
 	step "rng_current is edu-rng-$BDF" rng_current
 	step "rng-tools5's rngd.service is active and has /dev/hwrng open" rngd_reads_hwrng
 	step "systemctl is-system-running: running" system_running
