@@ -98,7 +98,9 @@ rngd_reads_hwrng() {
 		[ "$(readlink "$fd")" != /dev/hwrng ] || return 0
 	done
 	echo "# rngd has no /dev/hwrng open:"
-	ls -l "/proc/$pid/fd/" | sed 's/^/#   /'
+	for fd in "/proc/$pid/fd/"*; do
+		echo "#   ${fd##*/} -> $(readlink "$fd")"
+	done
 	return 1
 }
 
@@ -147,14 +149,20 @@ host_mode() {
 }
 
 cli_info() {
-	edu-rng info >"$T/out" 2>&1 || { show; return 1; }
-	grep -qx "edu-rng $BDF" "$T/out" && grep -qx "  driver: *edu-rng" "$T/out" &&
-		grep -qx "  mode: *host" "$T/out" &&
-		grep -qx "  hwrng: *edu-rng-$BDF (current)" "$T/out" || { show; return 1; }
+	if edu-rng info >"$T/out" 2>&1 && grep -qx "edu-rng $BDF" "$T/out" &&
+		grep -qx "  driver: *edu-rng" "$T/out" && grep -qx "  mode: *host" "$T/out" &&
+		grep -qx "  hwrng: *edu-rng-$BDF (current)" "$T/out"; then
+		return 0
+	fi
+	show
+	return 1
 }
 
 cli_read() {
-	edu-rng read >"$T/out" 2>&1 && grep -qxE '[0-9a-f]{32}' "$T/out" || { show; return 1; }
+	if ! edu-rng read >"$T/out" 2>&1 || ! grep -qxE '[0-9a-f]{32}' "$T/out"; then
+		show
+		return 1
+	fi
 	[ "$(edu-rng read -f raw -n 65537 | wc -c)" -eq 65537 ]
 }
 
