@@ -49,7 +49,6 @@ apt_install() {
 	fi
 	st=$(dkms status -m edu-rng 2>&1)
 	echo "# dkms status: $st"
-	find /var/lib/dkms/edu-rng -name make.log -exec sed -n 's/^# elapsed time: /# DKMS make (make.log): /p' {} +
 	case $st in
 	*", $KVER, x86_64: installed"*) ;;
 	*) show; return 1 ;;
@@ -90,7 +89,12 @@ rng_current() {
 }
 
 rngd_reads_hwrng() {
-	systemctl is-active --quiet rngd.service || { systemctl status rngd.service | show_stdin; return 1; }
+	if ! systemctl is-active --quiet rngd.service; then
+		systemctl --no-pager status rngd.service | show_stdin
+		# the driver's own count of what went wrong
+		grep -H . "/sys/bus/pci/devices/$BDF/stats/"* 2>/dev/null | sed 's/^/# /'
+		return 1
+	fi
 	pid=$(systemctl show -P MainPID rngd.service)
 	[ "$pid" -gt 0 ] || return 1
 	echo "# rngd: pid $pid, $(tr '\0' ' ' <"/proc/$pid/cmdline")"
@@ -117,7 +121,9 @@ system_running() {
 }
 
 # Warnings and worse of this boot from edu-rng (messages naming it: the
-# kernel's, udev's) or from rngd (its unit, its identifier).  The kernel's
+# kernel's, udev's) or from rngd (its unit), and rngd's complaints at any
+# priority: under systemd (-f) it writes them to stderr, which the
+# journal keeps as info.  The kernel's
 # "loading out-of-tree module taints kernel", said of every module DKMS
 # builds, is left out (as a comment), nothing else.
 TAINT='^edu_rng: loading out-of-tree module taints kernel\.$'
@@ -126,7 +132,9 @@ journal_clean() {
 	! grep -qE "$TAINT" "$T/journal" || echo "# left out: $(grep -E "$TAINT" "$T/journal")"
 	{
 		grep -iE 'edu.rng|hwrng|hw_random' "$T/journal" | grep -vE "$TAINT"
-		journalctl -b -p warning -o cat --no-pager -u rngd.service -t rngd
+		journalctl -b -p warning -o cat --no-pager -u rngd.service
+		journalctl -b -o cat --no-pager -u rngd.service |
+			grep -iE 'error|fail|unable|cannot|exiting'
 	} >"$T/out" 2>&1
 	[ ! -s "$T/out" ] || { show; return 1; }
 }
