@@ -42,6 +42,7 @@ all: module qemu selftests user
 
 help:
 	@sed -n '/^#   make/p' Makefile | sed 's/^# *//'
+	@echo "  make run GUEST=debian  the Debian 12 guest, the packages installed"
 	@echo "  make deps      install missing Debian packages"
 	@echo "  make module    build drivers/edu-rng.ko"
 	@echo "  make qemu      build qemu-system-x86_64 with edu-rng"
