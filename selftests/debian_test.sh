@@ -187,6 +187,18 @@ lab() {
 	diff "$T/ref" "$T/out" >"$T/diff" || { sed 's/^/# /' "$T/diff"; return 1; }
 }
 
+# The rule's SYSTEMD_WANTS: rngd stopped, the device removed and found
+# again by a rescan; the new /dev/edu-rng0 gets rngd.service started.
+rngd_by_rule() {
+	systemctl stop rngd.service || return 1
+	echo 1 >"/sys/bus/pci/devices/$BDF/remove" || return 1
+	echo 1 >/sys/bus/pci/rescan || return 1
+	poll 60 test -e /dev/edu-rng0 || { echo "# no /dev/edu-rng0 after the rescan"; return 1; }
+	poll 60 systemctl is-active --quiet rngd.service ||
+		{ echo "# rngd.service: $(systemctl is-active rngd.service)"; return 1; }
+	rngd_reads_hwrng
+}
+
 purge() {
 	if ! apt-get purge -y edu-rng-dkms edu-rng-tools >"$T/out" 2>&1; then
 		show
@@ -238,6 +250,8 @@ check)
 	step "edu-rng read: hex line, 65537 raw bytes" cli_read
 	step "edu-rng bench -n 1M" cli_bench
 	step "lab-rng -s 42 -n 16: seed 42's stream by the lab's ioctls" lab
+	step "rngd stopped, device removed, PCI rescan: the udev rule starts rngd.service, on /dev/hwrng" \
+		rngd_by_rule
 	step "apt purge edu-rng-dkms edu-rng-tools: no module, no DKMS entry, no tool, no file left" \
 		purge
 	;;
