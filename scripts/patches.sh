@@ -329,21 +329,29 @@ scripts/checkpatch.pl and the qtest passes on x86_64.
 MSG
 }
 
-# Write the qemu series into $1 (emptied first).
-qemu_write() {
-	local dir=$1 wt=$CACHE/qemu-baseline/write.wt n
-	qemu_baseline
-	qemu_make "$wt"
+# Write series $1 into $2 (emptied first): the commits of worktree $3
+# after its baseline, with the cover letter $4; $5 says what it is against.
+series_format() {
+	local name=$1 dir=$2 wt=$3 n
 	n=$(git -C "$wt" rev-list --count baseline..HEAD)
 	git -C "$wt" branch -f -q edu-rng HEAD
-	git -C "$wt" config branch.edu-rng.description "$(qemu_cover)"
+	git -C "$wt" config branch.edu-rng.description "$4"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	git -C "$wt" -c core.abbrev=12 format-patch -q --cover-letter \
 		--cover-from-description=subject --no-signature -o "$dir" \
 		baseline..edu-rng
 	git -C "$wt" rev-parse "edu-rng^{tree}" >"$dir/.tree"
-	echo "patches: qemu: $n patches and a cover letter in ${dir#"$TOP"/}, against QEMU $(cat "$QSRC/VERSION") (Debian $QVER)" >&2
+	echo "patches: $name: $n patches and a cover letter in ${dir#"$TOP"/}, against $5" >&2
+}
+
+# Write the qemu series into $1 (emptied first).
+qemu_write() {
+	local wt=$CACHE/qemu-baseline/write.wt
+	qemu_baseline
+	qemu_make "$wt"
+	series_format qemu "$1" "$wt" "$(qemu_cover)" \
+		"QEMU $(cat "$QSRC/VERSION") (Debian $QVER)"
 }
 
 # Build qemu-system-x86_64 and tests/qtest/edu-rng-test in worktree
@@ -734,19 +742,10 @@ MSG
 
 # Write the linux series into $1 (emptied first).
 linux_write() {
-	local dir=$1 wt=$CACHE/linux-baseline/series.wt n
+	local wt=$CACHE/linux-baseline/series.wt
 	linux_baseline
 	linux_make "$wt"
-	n=$(git -C "$wt" rev-list --count baseline..HEAD)
-	git -C "$wt" branch -f -q edu-rng HEAD
-	git -C "$wt" config branch.edu-rng.description "$(linux_cover)"
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	git -C "$wt" -c core.abbrev=12 format-patch -q --cover-letter \
-		--cover-from-description=subject --no-signature -o "$dir" \
-		baseline..edu-rng
-	git -C "$wt" rev-parse "edu-rng^{tree}" >"$dir/.tree"
-	echo "patches: linux: $n patches and a cover letter in ${dir#"$TOP"/}, against Linux $KVERSION ($LVER)" >&2
+	series_format linux "$1" "$wt" "$(linux_cover)" "Linux $KVERSION ($LVER)"
 }
 
 linux_cover_ok() {
