@@ -534,12 +534,19 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 	return n;
 }
 
+/*
+ * Worth another try: a full buffer, an error to report, or no transfer
+ * in flight.  The last because a reader that takes an error starts no
+ * transfer (edu_rng_error_or_kick()): a reader woken with it, who finds
+ * the error already taken, must start one, or nothing would wake it.
+ */
 static bool edu_rng_ready(struct edu_rng *priv)
 {
 	bool ready;
 
 	spin_lock_irq(&priv->lock);
 	ready = priv->gone || priv->error || priv->irq_masked ||
+		!priv->dma_busy ||
 		priv->bufs[priv->head].state == EDU_RNG_BUF_FULL;
 	spin_unlock_irq(&priv->lock);
 	return ready;
