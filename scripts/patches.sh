@@ -404,12 +404,14 @@ series_signed_off() {
 	done
 }
 
-qemu_cover_ok() {
+# The cover letter in $1 is written (no "*** ... HERE ***" left) and its
+# subject starts with $2.
+cover_ok() {
 	local c
 	c=$(echo "$1"/0000-*.patch)
 	[ -f "$c" ] || { echo "no cover letter"; return 1; }
 	! grep -n '\*\*\* .* HERE \*\*\*' "$c" || return 1
-	grep -q '^Subject: \[PATCH 0/[0-9]*\] hw/misc: edu-rng' "$c"
+	grep -q "^Subject: \\[PATCH 0/[0-9]*\\] $2" "$c"
 }
 
 # Only QEMU_FILES changed from baseline to $2 in repo $1.
@@ -477,7 +479,7 @@ qemu_check() {
 	n=$(find "$dir" -name '0*.patch' ! -name '0000-*' | wc -l)
 	tap_run "qemu: $n patches and a cover letter: $(cd "$dir" && echo 0*.patch)" \
 		test "$n" -gt 0
-	tap_run "qemu: the cover letter has its subject and text" qemu_cover_ok "$dir"
+	tap_run "qemu: the cover letter has its subject and text" cover_ok "$dir" "hw/misc: edu-rng"
 	tap_run "qemu: every patch is Signed-off-by: $NAME <$EMAIL>" series_signed_off "$dir"
 	tap_run "qemu: no lab PCI ID, none of our own files, no Debian file in the series" \
 		qemu_no_lab "$dir"
@@ -748,14 +750,6 @@ linux_write() {
 	series_format linux "$1" "$wt" "$(linux_cover)" "Linux $KVERSION ($LVER)"
 }
 
-linux_cover_ok() {
-	local c
-	c=$(echo "$1"/0000-*.patch)
-	[ -f "$c" ] || { echo "no cover letter"; return 1; }
-	! grep -n '\*\*\* .* HERE \*\*\*' "$c" || return 1
-	grep -q '^Subject: \[PATCH 0/[0-9]*\] hwrng: edu-rng' "$c"
-}
-
 # None of the lab's parts (its ID, ioctls, uapi header), no compat header,
 # nothing of ours outside the series' files.
 linux_no_lab() {
@@ -828,7 +822,7 @@ linux_check() {
 	n=$(find "$dir" -name '0*.patch' ! -name '0000-*' | wc -l)
 	tap_run "linux: $n patches and a cover letter: $(cd "$dir" && echo 0*.patch)" \
 		test "$n" -gt 0
-	tap_run "linux: the cover letter has its subject and text" linux_cover_ok "$dir"
+	tap_run "linux: the cover letter has its subject and text" cover_ok "$dir" "hwrng: edu-rng"
 	tap_run "linux: every patch is Signed-off-by: $NAME <$EMAIL>" series_signed_off "$dir"
 	tap_run "linux: none of the lab's interface (PCI ID 1234:cafe, ioctls), no compat header in the series" \
 		linux_no_lab "$dir"
