@@ -17,16 +17,12 @@ long edu_rng_lab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct edu_rng *priv = edu_rng_from_file(file);
 	u32 __user *uarg = (u32 __user *)arg;
-	ssize_t ret;
 	u32 val;
 
 	switch (cmd) {
 	case EDU_RNG_IOCTL_RAND:
-		ret = edu_rng_get_all(priv, &val, sizeof(val),
-				      !(file->f_flags & O_NONBLOCK));
-		if (ret)
-			return ret;
-		return put_user(val, uarg);
+		return edu_rng_get_u32(priv, uarg,
+				       !(file->f_flags & O_NONBLOCK));
 	case EDU_RNG_IOCTL_SEED:
 		/* the lab let anyone reseed a kernel entropy source */
 		if (!capable(CAP_SYS_ADMIN))

@@ -23,7 +23,7 @@ struct edu_rng;
 /* edu-rng-lab.c: /dev/edu-rngN's ioctls */
 long edu_rng_lab_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-/* edu-rng-main.c: all of @len bytes or none, for the RAND ioctl */
-int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len, bool wait);
+/* edu-rng-main.c: the next 32 bits of the stream to @uarg, for RAND */
+int edu_rng_get_u32(struct edu_rng *priv, u32 __user *uarg, bool wait);
 
 #endif /* EDU_RNG_LAB_H */

@@ -164,6 +164,21 @@ static void edu_rng_kick(struct edu_rng *priv)
 			   EDU_RNG_DMA_TIMEOUT);
 }
 
+/*
+ * The transfer into @b failed, the engine is idle: one reader is told of
+ * the gap, where it is in the stream; unless a seed came after the
+ * transfer started, and took its stream with it: then just refill.
+ */
+static void edu_rng_failed(struct edu_rng *priv, struct edu_rng_buf *b)
+{
+	lockdep_assert_held(&priv->lock);
+	b->state = EDU_RNG_BUF_FREE;
+	if (b->gen == priv->gen)
+		priv->error = -EIO;
+	else
+		edu_rng_kick(priv);
+}
+
 /* The transfer into bufs[fill] ended; @cause says how. */
 static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 {
@@ -185,14 +200,12 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 		dev_err_ratelimited(dev, "DMA failed (cause %#x, %u of %zu bytes)\n",
 				    cause, xfer, priv->buf_size);
 		iowrite32(EDU_RNG_STATUS_ERROR, priv->base + EDU_RNG_REG_STATUS);
-		b->state = EDU_RNG_BUF_FREE;
-		priv->error = -EIO;
 		priv->stats.errors++;
+		edu_rng_failed(priv, b);
 	} else if (!edu_rng_written(priv, b)) {
 		dev_err_ratelimited(dev, "DMA reported done, buffer not written\n");
-		b->state = EDU_RNG_BUF_FREE;
-		priv->error = -EIO;
 		priv->stats.unwritten++;
+		edu_rng_failed(priv, b);
 	} else if (b->gen != priv->gen) {
 		/* filled before a seed: refill the same buffer */
 		b->state = EDU_RNG_BUF_FREE;
@@ -256,19 +269,28 @@ static bool edu_rng_irq_storm(struct edu_rng *priv, u32 cause)
 static irqreturn_t edu_rng_irq(int irq, void *data)
 {
 	struct edu_rng *priv = data;
+	irqreturn_t ret = IRQ_HANDLED;
 	u32 cause, left;
 
 	/* masked at the device: a shared INTx line's other devices' */
 	if (READ_ONCE(priv->irq_masked))
 		return IRQ_NONE;
+	/*
+	 * Read and ack the causes under the lock: the watchdog reads and
+	 * acks them too (a lost interrupt, edu_rng_timeout()), and an ack
+	 * of one between the other's read and ack would make a completed
+	 * transfer look hung, or take the next transfer's DMA_DONE.
+	 */
+	spin_lock(&priv->lock);
 	cause = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
 	/* all ones: the device is gone */
-	if (!cause || cause == ~0U)
-		return IRQ_NONE;
+	if (!cause || cause == ~0U) {
+		ret = IRQ_NONE;
+		goto out;
+	}
 	iowrite32(cause, priv->base + EDU_RNG_REG_IRQ_ACK);
 	left = ioread32(priv->base + EDU_RNG_REG_IRQ_STATUS);
 	left = left == ~0U ? 0 : left & cause;
-	spin_lock(&priv->lock);
 	/* unbound: edu_rng_stop() has reset the device, nothing is ours */
 	if (priv->gone)
 		goto out;
@@ -280,7 +302,7 @@ static irqreturn_t edu_rng_irq(int irq, void *data)
 		edu_rng_dma_done(priv, cause);
 out:
 	spin_unlock(&priv->lock);
-	return IRQ_HANDLED;
+	return ret;
 }
 
 /*
@@ -322,6 +344,8 @@ static void edu_rng_discard(struct edu_rng *priv)
 	/* a transfer in flight is at fill: reading resumes there */
 	priv->head = priv->fill;
 	priv->pos = 0;
+	/* a failed transfer no reader was told of: its gap is gone too */
+	priv->error = 0;
 }
 
 /* Stop whatever the device is doing; it comes back in host-entropy mode. */
@@ -338,7 +362,7 @@ static void edu_rng_reset_device(struct edu_rng *priv)
 }
 
 /*
- * No full buffer: report a failed transfer, once, to this reader; or start
+ * Nothing to read: report a failed transfer, once, to this reader; or start
  * one.  Not both: after an error the next read retries, so a failing
  * device costs one transfer per read, and the error is not left pending
  * for a later reader after the device recovers.  While the interrupt is
@@ -379,10 +403,9 @@ static void edu_rng_timeout(struct edu_rng *priv)
 	}
 	dev_err_ratelimited(&priv->pdev->dev, "DMA timed out, aborting it\n");
 	iowrite32(EDU_RNG_CTRL_ABORT, priv->base + EDU_RNG_REG_CTRL);
-	priv->bufs[priv->fill].state = EDU_RNG_BUF_FREE;
 	priv->dma_busy = false;
 	priv->stats.timeouts++;
-	priv->error = -EIO;
+	edu_rng_failed(priv, &priv->bufs[priv->fill]);
 	wake_up(&priv->wait);
 }
 
@@ -535,18 +558,24 @@ static ssize_t edu_rng_take(struct edu_rng *priv, void *dst, size_t len,
 }
 
 /*
- * Worth another try: a full buffer, an error to report, or no transfer
- * in flight.  The last because a reader that takes an error starts no
+ * Nothing in the ring to wait for: an error to report, no transfer in
+ * flight.  The last because a reader that takes an error starts no
  * transfer (edu_rng_error_or_kick()): a reader woken with it, who finds
  * the error already taken, must start one, or nothing would wake it.
  */
+static bool edu_rng_wait_over(struct edu_rng *priv)
+{
+	lockdep_assert_held(&priv->lock);
+	return priv->gone || priv->error || priv->irq_masked || !priv->dma_busy;
+}
+
+/* Worth another try: a full buffer at the head, or nothing to wait for. */
 static bool edu_rng_ready(struct edu_rng *priv)
 {
 	bool ready;
 
 	spin_lock_irq(&priv->lock);
-	ready = priv->gone || priv->error || priv->irq_masked ||
-		!priv->dma_busy ||
+	ready = edu_rng_wait_over(priv) ||
 		priv->bufs[priv->head].state == EDU_RNG_BUF_FULL;
 	spin_unlock_irq(&priv->lock);
 	return ready;
@@ -639,54 +668,130 @@ __poll_t edu_rng_poll_mask(struct edu_rng *priv)
 }
 
 #ifdef EDU_RNG_LAB	/* for edu-rng-lab.c: the RAND ioctl */
-/* Bytes a reader can take without waiting; read_lock held. */
-static size_t edu_rng_avail(struct edu_rng *priv)
+/*
+ * Copy the next @len bytes (at most one buffer's) to @dst without taking
+ * them, read_lock held: 0, or -EAGAIN with *@short_head set to the head
+ * if it is full but holds fewer than @len bytes, else to -1.
+ */
+static int edu_rng_peek(struct edu_rng *priv, void *dst, size_t len,
+			int *short_head)
 {
-	unsigned int next = (priv->head + 1) % EDU_RNG_NR_BUFS;
-	size_t n = 0;
+	struct edu_rng_buf *head = &priv->bufs[priv->head];
+	struct edu_rng_buf *next =
+		&priv->bufs[(priv->head + 1) % EDU_RNG_NR_BUFS];
+	size_t n = priv->buf_size - priv->pos;
 
 	lockdep_assert_held(&priv->read_lock);
-	/* both pair with smp_store_release() in edu_rng_dma_done() */
-	if (smp_load_acquire(&priv->bufs[priv->head].state) == EDU_RNG_BUF_FULL) {
-		n = priv->buf_size - priv->pos;
-		/* see above */
-		if (smp_load_acquire(&priv->bufs[next].state) == EDU_RNG_BUF_FULL)
-			n += priv->buf_size;
+	*short_head = -1;
+	/* pairs with smp_store_release() in edu_rng_dma_done() */
+	if (priv->gone || smp_load_acquire(&head->state) != EDU_RNG_BUF_FULL)
+		return -EAGAIN;
+	if (n >= len) {
+		memcpy(dst, head->data + priv->pos, len);
+		return 0;
 	}
-	return n;
+	*short_head = priv->head;
+	/* see above */
+	if (smp_load_acquire(&next->state) != EDU_RNG_BUF_FULL)
+		return -EAGAIN;
+	memcpy(dst, head->data + priv->pos, n);
+	memcpy(dst + n, next->data, len - n);
+	return 0;
+}
+
+/* Take @len of the bytes edu_rng_peek() copied, read_lock held. */
+static void edu_rng_consume_peeked(struct edu_rng *priv, size_t len)
+{
+	size_t n = min(len, priv->buf_size - priv->pos);
+
+	if (n)
+		edu_rng_consumed(priv, n);
+	if (len > n)
+		edu_rng_consumed(priv, len - n);
 }
 
 /*
- * All @len (at most one buffer) bytes or none, for the RAND ioctl: a
- * non-blocking caller that cannot have them all must not lose a part.
+ * Worth another try for a reader that needs more than the last bytes of
+ * bufs[@head]: the buffer after it full, or nothing to wait for.  (A head
+ * another reader moved on is seen at the next wake: every transfer's end
+ * wakes.)
  */
-int edu_rng_get_all(struct edu_rng *priv, void *dst, size_t len, bool wait)
+static bool edu_rng_next_ready(struct edu_rng *priv, unsigned int head)
 {
-	size_t done;
-	ssize_t ret;
+	bool ready;
 
+	spin_lock_irq(&priv->lock);
+	ready = edu_rng_wait_over(priv) || priv->head != head ||
+		priv->bufs[(head + 1) % EDU_RNG_NR_BUFS].state ==
+		EDU_RNG_BUF_FULL;
+	spin_unlock_irq(&priv->lock);
+	return ready;
+}
+
+static int edu_rng_wait_next(struct edu_rng *priv, unsigned int head)
+{
+	return wait_event_interruptible(priv->wait,
+					edu_rng_next_ready(priv, head));
+}
+
+/*
+ * The next 32 bits of the stream to @uarg, for the RAND ioctl: all four
+ * bytes or none, so that a non-blocking caller that cannot have them all
+ * loses no part, and a bad @uarg takes nothing from the stream.
+ *
+ * The copy runs under read_lock with page faults disabled, as in
+ * edu_rng_take(), and takes exactly the bytes that landed: a missing page
+ * is faulted in (without writing to it) outside the lock, and the copy is
+ * tried again.  Within one page a 4-byte copy lands whole or not at all.
+ * One that straddles two pages could land in part (the architecture's
+ * copy may go byte by byte), so both pages are faulted in first; if one
+ * goes away after that, the bytes that landed are gone from the stream
+ * (no other reader gets them) and the call fails with -EFAULT.
+ */
+int edu_rng_get_u32(struct edu_rng *priv, u32 __user *uarg, bool wait)
+{
+	int ret, short_head;
+	size_t left = 0;
+	u32 val;
+
+	if (offset_in_page(uarg) > PAGE_SIZE - sizeof(val) &&
+	    fault_in_safe_writeable((char __user *)uarg, sizeof(val)))
+		return -EFAULT;
 	for (;;) {
 		ret = edu_rng_lock(priv);
 		if (ret)
 			return ret;
-		if (edu_rng_avail(priv) >= len && !priv->gone) {
-			/* from kernel memory, all of it there: it cannot fail */
-			for (done = 0; done < len; done += ret) {
-				ret = edu_rng_take(priv, dst + done, len - done,
-						   false);
-				if (WARN_ON_ONCE(ret <= 0))
-					break;
-			}
-			ret = done < len ? -EIO : 0;
+		ret = edu_rng_peek(priv, &val, sizeof(val), &short_head);
+		if (!ret) {
+			pagefault_disable();
+			left = copy_to_user(uarg, &val, sizeof(val));
+			pagefault_enable();
+			edu_rng_consume_peeked(priv, sizeof(val) - left);
 		} else {
 			spin_lock_irq(&priv->lock);
 			ret = edu_rng_error_or_kick(priv);
 			spin_unlock_irq(&priv->lock);
 		}
 		mutex_unlock(&priv->read_lock);
+		if (left == sizeof(val)) {
+			if (fault_in_safe_writeable((char __user *)uarg,
+						    sizeof(val)))
+				return -EFAULT;
+			/* a page taken away again at once: stay killable */
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+			left = 0;
+			continue;
+		}
+		if (left)
+			return -EFAULT;
 		if (ret != -EAGAIN || !wait)
 			return ret;
-		ret = edu_rng_wait(priv);
+		if (short_head < 0)
+			ret = edu_rng_wait(priv);
+		else
+			ret = edu_rng_wait_next(priv, short_head);
 		if (ret)
 			return ret;
 	}

@@ -1646,8 +1646,11 @@ TEST_F_TIMEOUT(direct, user_fault_stalls_nobody, 120)
 
 TEST_F(direct, lab_ioctls)
 {
-	uint32_t v[256], bad = 0;
+	uint32_t v[256], want[2], bad = 0;
+	size_t ps = sysconf(_SC_PAGESIZE);
 	struct match m;
+	uint8_t *p;
+	EduRngGen g;
 
 	v[0] = 42;
 	ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_SEED, &v[0]));
@@ -1656,8 +1659,28 @@ TEST_F(direct, lab_ioctls)
 	/* the x86 guest is little endian, as the device's RANDOM register */
 	m = match_stream(42, (uint8_t *)v, sizeof(v));
 	EXPECT_EXACT(m);
+	edu_rng_gen_seed(&g, 42);
+	edu_rng_gen_skip(&g, sizeof(v));
+	edu_rng_gen_fill(&g, want, sizeof(want));
+	/* a bad pointer takes nothing from the stream (it took 4 bytes) */
 	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_RAND, NULL));
 	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_RAND, &v[0]));
+	EXPECT_EQ(want[0], v[0]);
+	/* half in a page that is not there: nothing written, nothing taken */
+	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + ps, ps, PROT_NONE));
+	p[ps - 2] = ~want[1];
+	p[ps - 1] = ~want[1] >> 8;
+	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_RAND, p + ps - 2));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ((uint8_t)~want[1], p[ps - 2]);
+	EXPECT_EQ((uint8_t)(~want[1] >> 8), p[ps - 1]);
+	munmap(p, 2 * ps);
+	ASSERT_EQ(0, ioctl(self->fd, EDU_RNG_IOCTL_RAND, &v[1]));
+	EXPECT_EQ(want[1], v[1]);
 	EXPECT_EQ(-1, ioctl(self->fd, EDU_RNG_IOCTL_SEED, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IOR('q', 2, uint32_t), &bad));
@@ -2291,6 +2314,47 @@ static int wait_stat(const char *name, unsigned long long want)
 }
 
 /*
+ * From an idle device (a hung transfer timed out and aborted), seed 31337
+ * and let the ring fill, RING_BUFS transfers and then none in flight; hang
+ * every transfer from then on, and read all but @k bytes of the ring into
+ * @buf (RING_BUFS buffers).  *@o: the stream offset of the first byte
+ * read (0: the ring holds the seed's first bytes).
+ */
+static void ring_all_but(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fault) *self, int nb, __u8 *buf,
+			 size_t k, size_t *o)
+{
+	size_t ring = RING_BUFS * self->bs, n;
+	unsigned long long t;
+	__u8 *hit;
+
+	/* idle: nothing in flight */
+	self->bar[REG_FAULT / 4] = FAULT_HANG;
+	ASSERT_EQ(0, drain_to_timeout(self->fd, nb, buf, ring));
+	self->bar[REG_FAULT / 4] = 0;
+
+	/* seeded, the ring fills, and the device stops */
+	t = dev_stat("transfers");
+	ASSERT_EQ(0, dev_write("seed", "31337"));
+	ASSERT_EQ(0, wait_stat("transfers", t + RING_BUFS));
+	ASSERT_EQ(0U, self->bar[REG_STATUS / 4] & STATUS_BUSY)
+		TH_LOG("a transfer in flight with the ring full");
+	ASSERT_EQ(t + RING_BUFS, dev_stat("transfers"));
+
+	/* all but k bytes, and no transfer can land */
+	self->bar[REG_FAULT / 4] = FAULT_HANG;
+	ASSERT_EQ(4096, read(self->fd, buf, 4096));
+	hit = memmem(self->e, ring, buf, 4096);
+	ASSERT_NE(NULL, hit) TH_LOG("not the seed's stream");
+	n = ring - k - (hit - self->e) - 4096;
+	ASSERT_EQ((ssize_t)n, read(self->fd, buf, n));
+	ASSERT_EQ(0, memcmp(buf, hit + 4096, n))
+		TH_LOG("k = %zu: the ring did not hold the stream's first %zu bytes",
+		       k, ring);
+	*o = hit - self->e;
+}
+
+/*
  * The lab's RAND on an O_NONBLOCK descriptor is all or nothing: with k = 1
  * to 3 bytes buffered it fails with EAGAIN and takes none of them (it used
  * to take them and throw them away), with k = 4 it returns those 4.  To
@@ -2303,8 +2367,8 @@ static int wait_stat(const char *name, unsigned long long want)
  */
 TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 {
-	size_t ring, o, n, got, want;
-	unsigned long long t, timeouts;
+	size_t ring, o, got, want;
+	unsigned long long timeouts;
 	int nb = -1, eio, ret;
 	__u8 *buf, *hit;
 	__u32 val;
@@ -2317,30 +2381,7 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
 	ASSERT_LE(0, nb);
 	for (size_t k = 1; k <= 4; k++) {
-		/* idle: nothing in flight */
-		self->bar[REG_FAULT / 4] = FAULT_HANG;
-		ASSERT_EQ(0, drain_to_timeout(self->fd, nb, buf, ring));
-		self->bar[REG_FAULT / 4] = 0;
-
-		/* seeded, the ring fills, and the device stops */
-		t = dev_stat("transfers");
-		ASSERT_EQ(0, dev_write("seed", "31337"));
-		ASSERT_EQ(0, wait_stat("transfers", t + RING_BUFS));
-		ASSERT_EQ(0U, self->bar[REG_STATUS / 4] & STATUS_BUSY)
-			TH_LOG("a transfer in flight with the ring full");
-		ASSERT_EQ(t + RING_BUFS, dev_stat("transfers"));
-
-		/* all but k bytes, and no transfer can land */
-		self->bar[REG_FAULT / 4] = FAULT_HANG;
-		ASSERT_EQ(4096, read(self->fd, buf, 4096));
-		hit = memmem(self->e, ring, buf, 4096);
-		ASSERT_NE(NULL, hit) TH_LOG("not the seed's stream");
-		o = hit - self->e;
-		n = ring - k - o - 4096;
-		ASSERT_EQ((ssize_t)n, read(self->fd, buf, n));
-		ASSERT_EQ(0, memcmp(buf, self->e + o + 4096, n))
-			TH_LOG("k = %zu: the ring did not hold the stream's first %zu bytes",
-			       k, ring);
+		ring_all_but(_metadata, self, nb, buf, k, &o);
 
 		ret = ioctl(nb, EDU_RNG_IOCTL_RAND, &val);
 		if (k < 4) {
@@ -2375,6 +2416,104 @@ TEST_F_TIMEOUT(fault, nonblocking_rand_all_or_nothing, 120)
 	}
 	close(nb);
 	free(buf);
+}
+
+/*
+ * A blocking RAND with 2 bytes in the ring and the next transfer hung
+ * sleeps until the watchdog fails that transfer (EIO), and the 2 bytes
+ * stay for the next reader.  It used to spin: the head buffer being full
+ * woke it at once, for the whole transfer timeout.
+ */
+TEST_F_TIMEOUT(fault, blocking_rand_sleeps, 120)
+{
+	size_t ring = RING_BUFS * self->bs, o;
+	unsigned long long timeouts;
+	struct timespec c0, c1;
+	double t0, wall, cpu;
+	int nb, ret, tries;
+	__u8 *buf;
+	__u32 val;
+
+	FAULT_LANE_ONLY();
+	buf = malloc(ring);
+	ASSERT_NE(NULL, buf);
+	nb = open(edu_rng_node(), O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	/* again if the hung transfer timed out before RAND began to wait */
+	for (tries = 0; tries < 3; tries++) {
+		ring_all_but(_metadata, self, nb, buf, 2, &o);
+		timeouts = dev_stat("timeouts");
+		t0 = now();
+		ASSERT_EQ(0, clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0));
+		ret = ioctl(self->fd, EDU_RNG_IOCTL_RAND, &val);
+		ASSERT_EQ(0, clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1));
+		wall = now() - t0;
+		cpu = c1.tv_sec - c0.tv_sec + (c1.tv_nsec - c0.tv_nsec) / 1e9;
+		TH_LOG("RAND: %s after %.3f s, of which %.3f s on the CPU",
+		       ret ? strerror(errno) : "4 bytes", wall, cpu);
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(EIO, errno);
+		if (dev_stat("timeouts") == timeouts + 1)
+			break;
+	}
+	ASSERT_LT(tries, 3) TH_LOG("the transfer timed out before RAND, 3 times");
+	EXPECT_LT(cpu, wall / 2) TH_LOG("RAND spun while it waited");
+
+	self->bar[REG_FAULT / 4] = 0;
+	ASSERT_EQ(2, read(self->fd, buf, 2));
+	EXPECT_EQ(0, memcmp(buf, self->e + ring - 2, 2));
+	close(nb);
+	free(buf);
+}
+
+/*
+ * A failed transfer no reader was told of goes with the stream it broke:
+ * after a seed the first read gives the new stream.  It used to fail with
+ * EIO, and the device started nothing until a reader had been told.
+ */
+static void seed_after_failure(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(fault) *self, bool in_flight)
+{
+	size_t n = self->bs > 65536 ? self->bs : 65536;
+	unsigned long long errors, timeouts, t;
+	uint8_t *buf = malloc(n);
+	struct match m;
+	ssize_t r;
+
+	ASSERT_NE(NULL, buf);
+	/* the ring full; one buffer read, and its refill fails or hangs */
+	t = dev_stat("transfers");
+	ASSERT_EQ(0, seed(31337));
+	ASSERT_EQ(0, wait_stat("transfers", t + RING_BUFS));
+	errors = dev_stat("errors");
+	timeouts = dev_stat("timeouts");
+	self->bar[REG_FAULT / 4] = in_flight ? FAULT_HANG : FAULT_DMA_ERROR;
+	ASSERT_EQ((ssize_t)self->bs, read(self->fd, buf, self->bs));
+	if (!in_flight)
+		ASSERT_EQ(0, wait_stat("errors", errors + 1));
+	self->bar[REG_FAULT / 4] = 0;
+
+	/* in flight: the old stream's transfer times out after the seed */
+	ASSERT_EQ(0, seed(42));
+	r = read(self->fd, buf, 65536);
+	ASSERT_EQ(65536, r) TH_LOG("read after the seed: %s", strerror(errno));
+	m = match_stream(42, buf, r);
+	EXPECT_EXACT(m);
+	if (in_flight)
+		EXPECT_EQ(timeouts + 1, dev_stat("timeouts"));
+	free(buf);
+}
+
+TEST_F_TIMEOUT(fault, seed_forgets_untold_error, 120)
+{
+	FAULT_LANE_ONLY();
+	seed_after_failure(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(fault, seed_forgets_hung_transfer, 120)
+{
+	FAULT_LANE_ONLY();
+	seed_after_failure(_metadata, self, true);
 }
 
 /*
