@@ -14,4 +14,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 #define CONFIG_AVX2_OPT 1
 #endif
+#ifdef __x86_64__
+#define HOST_X86_64 1
+#endif
 #endif
