@@ -43,8 +43,8 @@ CONFIGURE_FLAGS=(
 	--disable-docs --disable-werror --enable-tcg --enable-slirp
 	--enable-fdt=system --disable-install-blobs
 )
-# 7.2 only (gone in 10.x)
-FLAGS_7=(--enable-avx2)
+# 7.2 only (gone in 10.x, where both are on when the compiler has them)
+FLAGS_7=(--enable-avx2 --enable-avx512f)
 # 10.x: Debian's own python (the first python3 on PATH may not see
 # Debian's modules), no Rust, nothing fetched from the network; firmware
 # from Debian's seabios and qemu-system-data packages without -L (qtests)

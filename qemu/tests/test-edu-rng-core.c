@@ -201,6 +201,41 @@ static void test_fill_seams(void)
 	check(!memcmp(a, b, sizeof(a)), "stream has no seams across fill sizes");
 }
 
+/*
+ * Long fills (the 16- and 8-block vector paths, and the tails) against
+ * the block function, one block at a time: from blocks 0, 2^32 - 5 and
+ * 2^32 - 16 (word 13 takes the carry inside one call) and 2^64 - 7 (the
+ * counter wraps), starting 0, 17 and 63 bytes into a block.
+ */
+static void test_fill_vectors(void)
+{
+	static const uint64_t counters[] = { 0, (1ull << 32) - 5,
+					     (1ull << 32) - 16, -7ull };
+	static const size_t starts[] = { 0, 17, 63 };
+	static const size_t lens[] = { 1024, 1025, 4096 + 33, 1536 + 511 };
+	static uint8_t want[8192], got[8192];
+	uint8_t skip[64];
+	bool ok = true;
+	EduRngGen g;
+
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+		edu_rng_gen_seed(&g, 0x5eed);
+		for (size_t b = 0; b < sizeof(want) / 64; b++)
+			edu_rng_chacha20_block(g.key, counters[i] + b, g.nonce,
+					       want + 64 * b);
+		for (size_t j = 0; j < ARRAY_SIZE(starts); j++) {
+			for (size_t k = 0; k < ARRAY_SIZE(lens); k++) {
+				edu_rng_gen_seed(&g, 0x5eed);
+				g.counter = counters[i];
+				edu_rng_gen_fill(&g, skip, starts[j]);
+				edu_rng_gen_fill(&g, got, lens[k]);
+				ok = ok && !memcmp(got, want + starts[j], lens[k]);
+			}
+		}
+	}
+	check(ok, "long fills equal the block function, across 2^32 and 2^64");
+}
+
 /* Skipping n bytes then filling gives what filling past them gives. */
 static void test_skip(void)
 {
@@ -1388,6 +1423,7 @@ int main(void)
 	test_seed0_kat();
 	test_spec_kat();
 	test_fill_seams();
+	test_fill_vectors();
 	test_skip();
 	test_registers();
 	test_dma_generator();

@@ -12,9 +12,8 @@
 /* what QEMU's compiler.h and config-host.h say about the host */
 #define HOST_BIG_ENDIAN (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 #if defined(__x86_64__) && defined(__linux__)
-#define CONFIG_AVX2_OPT 1
-#endif
-#ifdef __x86_64__
 #define HOST_X86_64 1
+#define CONFIG_AVX2_OPT 1
+#define CONFIG_AVX512F_OPT 1
 #endif
 #endif
