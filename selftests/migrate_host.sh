@@ -78,6 +78,28 @@ def tap(good, what):
 def note(msg):
     print(f"# {msg}", flush=True)
 
+def shared_window(blobs, w=16):
+    """The first w-byte window found in two places of blobs: (i, off, j,
+    off), or None.  Clones of one saved state that each hand out the same
+    bytes (a replayed buffer) share such windows; fresh random bytes do
+    not (a chance match of 16 bytes: about 2^-100 here)."""
+    seen = {}
+    for i, b in enumerate(blobs):
+        for off in range(len(b) - w + 1):
+            k = b[off:off + w]
+            if k in seen:
+                return seen[k] + (i, off)
+            seen[k] = (i, off)
+    return None
+
+def clone_bytes(path):
+    """The hex lines a clone printed: {"direct": bytes, "hw": bytes}"""
+    got = {"direct": [], "hw": []}
+    for m in re.finditer(r"edu-rng-clone-hex: (direct|hw) ([0-9a-f]+)",
+                         log_text(path)):
+        got[m.group(1)].append(m.group(2))
+    return {k: bytes.fromhex("".join(v)) for k, v in got.items()}
+
 def alive(p):
     return p.poll() is None
 
@@ -316,11 +338,39 @@ def run_case(case):
                     tap(a == b, f"{case}: the two clones' {what} bytes are the same")
         else:
             tap(False, f"{case}: both clones reported their hashes")
+        got = [clone_bytes(v.log) for v in dsts]
+        size = 16384
+        whole = len(got) == 2 and all(len(g[k]) == size for g in got
+                                      for k in ("direct", "hw"))
+        if not whole:
+            tap(False, f"{case}: both clones printed {size} bytes of each read")
+        elif case == "clone-host":
+            blobs = [g[k] for g in got for k in ("direct", "hw")]
+            hit = shared_window(blobs)
+            names = ["clone 1 /dev/edu-rng0", "clone 1 /dev/hwrng",
+                     "clone 2 /dev/edu-rng0", "clone 2 /dev/hwrng"]
+            tap(hit is None, f"{case}: no 16 bytes in two places of the clones' "
+                f"first {size} bytes of each read" + (
+                    f" (found at {names[hit[0]]} +{hit[1]} and "
+                    f"{names[hit[2]]} +{hit[3]})" if hit else ""))
+        else:
+            tap(got[0] == got[1] and shared_window(
+                [got[0]["direct"], got[0]["hw"]]) is None,
+                f"{case}: the clones' first {size} bytes of each read are the "
+                f"same, and the two reads share no 16 bytes")
     note(f"{case}: {time.monotonic() - t0:.0f} s")
 
 known = {"msi", "msi-pending", "intx", "intx-pending", "clone-host", "clone-seeded",
          "cross-msi", "cross-msi-pending"}
 print("TAP version 13", flush=True)
+if any(c.startswith("clone") for c in cases):
+    # the replay check itself, on made-up bytes
+    a, b = os.urandom(16384), bytearray(os.urandom(16384))
+    b[3000:3000 + 4096] = a[100:100 + 4096]
+    tap(shared_window([a, os.urandom(16384)]) is None and
+        shared_window([a, bytes(b)]) == (0, 100, 1, 3000),
+        "clone check: finds 4 KiB of one made-up clone's bytes in the "
+        "other, nothing in fresh random bytes")
 for case in cases:
     if case not in known:
         tap(False, f"{case}: no such case")

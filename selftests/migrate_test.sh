@@ -15,8 +15,9 @@
 #                 (rng_current), so nothing else takes the stream.
 #   clone-host    host-entropy mode: fill the ring, idle while the state is
 #                 saved; after each restore, read 64 KiB of /dev/edu-rng0
-#                 and 64 KiB of /dev/hwrng and print their hashes, which the
-#                 host compares between two clones of one saved state.
+#                 and 64 KiB of /dev/hwrng and print their hashes, and the
+#                 first 16 KiB of each in hex, which the host compares
+#                 between two clones of one saved state.
 #   clone-seeded  the same, seeded: the bytes must be the stream, continued
 #                 (and the two clones' hashes equal).
 #
@@ -45,6 +46,7 @@ READY=1572864	# stream: bytes read before asking for the migration (6 transfers:
 # takes 16 KiB per 20 ms, the ring stays full and the device mostly idle.
 PENDING=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^edu\.pending=//p')
 CLONE=65536	# clone: bytes of each source after the resume
+CLONE_HEX=16384	# clone: of which printed in hex, for the host to compare
 
 bound() {
 	B=$(bdf) && [ -e "$DRV/$B" ] && [ -c /dev/edu-rng0 ]
@@ -260,6 +262,12 @@ clone_case() {
 	d=$(sha256sum </tmp/direct | cut -c1-64)
 	h=$(sha256sum </tmp/hw | cut -c1-64)
 	echo "edu-rng-clone: edu-rng0 $d hwrng $h"
+	# the first bytes themselves, where a replayed buffer would be: the
+	# host looks for any 16 bytes that two clones (or two reads) share
+	for f in direct hw; do
+		head -c $CLONE_HEX /tmp/$f | od -An -v -tx1 -w64 | tr -d ' ' |
+			sed "s/^/edu-rng-clone-hex: $f /"
+	done
 	if [ -n "$seeded" ]; then
 		check "/dev/edu-rng0 goes on with the stream after the restore" \
 			cmp -s -n $CLONE /tmp/direct /tmp/ref 0 $CLONE
