@@ -165,11 +165,12 @@ static void edu_rng_kick(struct edu_rng *priv)
 }
 
 /*
- * The transfer into @b failed, the engine is idle: one reader is told of
- * the gap, where it is in the stream; unless a seed came after the
- * transfer started, and took its stream with it: then just refill.
+ * The transfer into @b ended, the engine is idle, and none of its bytes go
+ * out: it failed, or a seed came after it started.  A failed transfer of
+ * the current stream is a gap there, which one reader is told of; one of
+ * an older stream, failed or not, went with that stream: refill.
  */
-static void edu_rng_failed(struct edu_rng *priv, struct edu_rng_buf *b)
+static void edu_rng_drop(struct edu_rng *priv, struct edu_rng_buf *b)
 {
 	lockdep_assert_held(&priv->lock);
 	b->state = EDU_RNG_BUF_FREE;
@@ -201,15 +202,14 @@ static void edu_rng_dma_done(struct edu_rng *priv, u32 cause)
 				    cause, xfer, priv->buf_size);
 		iowrite32(EDU_RNG_STATUS_ERROR, priv->base + EDU_RNG_REG_STATUS);
 		priv->stats.errors++;
-		edu_rng_failed(priv, b);
+		edu_rng_drop(priv, b);
 	} else if (!edu_rng_written(priv, b)) {
 		dev_err_ratelimited(dev, "DMA reported done, buffer not written\n");
 		priv->stats.unwritten++;
-		edu_rng_failed(priv, b);
+		edu_rng_drop(priv, b);
 	} else if (b->gen != priv->gen) {
 		/* filled before a seed: refill the same buffer */
-		b->state = EDU_RNG_BUF_FREE;
-		edu_rng_kick(priv);
+		edu_rng_drop(priv, b);
 	} else {
 		priv->stats.transfers++;
 		/* pairs with smp_load_acquire() in edu_rng_take() */
@@ -405,7 +405,7 @@ static void edu_rng_timeout(struct edu_rng *priv)
 	iowrite32(EDU_RNG_CTRL_ABORT, priv->base + EDU_RNG_REG_CTRL);
 	priv->dma_busy = false;
 	priv->stats.timeouts++;
-	edu_rng_failed(priv, &priv->bufs[priv->fill]);
+	edu_rng_drop(priv, &priv->bufs[priv->fill]);
 	wake_up(&priv->wait);
 }
 
@@ -704,8 +704,7 @@ static void edu_rng_consume_peeked(struct edu_rng *priv, size_t len)
 {
 	size_t n = min(len, priv->buf_size - priv->pos);
 
-	if (n)
-		edu_rng_consumed(priv, n);
+	edu_rng_consumed(priv, n);
 	if (len > n)
 		edu_rng_consumed(priv, len - n);
 }
@@ -748,16 +747,23 @@ static int edu_rng_wait_next(struct edu_rng *priv, unsigned int head)
  * goes away after that, the bytes that landed are gone from the stream
  * (no other reader gets them) and the call fails with -EFAULT.
  */
+static int edu_rng_fault_in_u32(u32 __user *uarg)
+{
+	return fault_in_safe_writeable((char __user *)uarg, sizeof(*uarg)) ?
+	       -EFAULT : 0;
+}
+
 int edu_rng_get_u32(struct edu_rng *priv, u32 __user *uarg, bool wait)
 {
 	int ret, short_head;
-	size_t left = 0;
+	size_t left;
 	u32 val;
 
 	if (offset_in_page(uarg) > PAGE_SIZE - sizeof(val) &&
-	    fault_in_safe_writeable((char __user *)uarg, sizeof(val)))
+	    edu_rng_fault_in_u32(uarg))
 		return -EFAULT;
 	for (;;) {
+		left = 0;
 		ret = edu_rng_lock(priv);
 		if (ret)
 			return ret;
@@ -774,14 +780,12 @@ int edu_rng_get_u32(struct edu_rng *priv, u32 __user *uarg, bool wait)
 		}
 		mutex_unlock(&priv->read_lock);
 		if (left == sizeof(val)) {
-			if (fault_in_safe_writeable((char __user *)uarg,
-						    sizeof(val)))
+			if (edu_rng_fault_in_u32(uarg))
 				return -EFAULT;
 			/* a page taken away again at once: stay killable */
 			if (fatal_signal_pending(current))
 				return -EINTR;
 			cond_resched();
-			left = 0;
 			continue;
 		}
 		if (left)

@@ -78,6 +78,8 @@ def tap(good, what):
 def note(msg):
     print(f"# {msg}", flush=True)
 
+CLONE_HEX = 16384  # bytes of each read a clone prints (migrate_test.sh)
+
 def shared_window(blobs, w=16):
     """The first w-byte window found in two places of blobs: (i, off, j,
     off), or None.  Clones of one saved state that each hand out the same
@@ -339,7 +341,7 @@ def run_case(case):
         else:
             tap(False, f"{case}: both clones reported their hashes")
         got = [clone_bytes(v.log) for v in dsts]
-        size = 16384
+        size = CLONE_HEX
         whole = len(got) == 2 and all(len(g[k]) == size for g in got
                                       for k in ("direct", "hw"))
         if not whole:
@@ -365,9 +367,9 @@ known = {"msi", "msi-pending", "intx", "intx-pending", "clone-host", "clone-seed
 print("TAP version 13", flush=True)
 if any(c.startswith("clone") for c in cases):
     # the replay check itself, on made-up bytes
-    a, b = os.urandom(16384), bytearray(os.urandom(16384))
+    a, b = os.urandom(CLONE_HEX), bytearray(os.urandom(CLONE_HEX))
     b[3000:3000 + 4096] = a[100:100 + 4096]
-    tap(shared_window([a, os.urandom(16384)]) is None and
+    tap(shared_window([a, os.urandom(CLONE_HEX)]) is None and
         shared_window([a, bytes(b)]) == (0, 100, 1, 3000),
         "clone check: finds 4 KiB of one made-up clone's bytes in the "
         "other, nothing in fresh random bytes")
